@@ -1,0 +1,1 @@
+"""The ordered-assignment dynamic programme (the only DP in the project)."""

@@ -1,0 +1,1 @@
+"""Command-line interface (typer): thin, parses, calls the library, prints."""

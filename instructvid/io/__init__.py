@@ -1,0 +1,1 @@
+"""File formats: one module per format, nothing else (no modelling, no metrics)."""

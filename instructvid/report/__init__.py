@@ -1,0 +1,1 @@
+"""Reports: markdown/HTML tables and matplotlib plots."""

@@ -1,0 +1,1 @@
+"""Cross-task weakly supervised step localization (thesis ch. 3, METHOD §1)."""

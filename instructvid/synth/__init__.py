@@ -1,0 +1,1 @@
+"""Synthetic worlds written in the real file formats (offline tests and the demo)."""

@@ -1,0 +1,1 @@
+"""Text: step components (stemmed words) and text representations."""
