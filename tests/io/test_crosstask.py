@@ -27,6 +27,7 @@ from instructvid.io.crosstask import (
     write_task_cards,
     write_video_list,
 )
+from tests.worlds import mini_dataset
 
 CARD = """23521
 Make Jello Shots
@@ -189,29 +190,8 @@ def test_missing_empty_and_nonfinite_features(tmp_path: Path) -> None:
         open_features(tmp_path / "one_d.npy")
 
 
-def _mini_dataset(root: Path, n_frames: int = 20) -> Path:
-    release = root / "crosstask_release"
-    write_task_cards(
-        release / "tasks_primary.txt", [Task("1", "Make Tea", "u", ("boil water", "add tea"))]
-    )
-    write_task_cards(
-        release / "tasks_related.txt", [Task("2", "Make Coffee", "u", ("grind bean",))]
-    )
-    write_video_list(
-        release / "videos.csv", [VideoEntry("1", "a"), VideoEntry("1", "b"), VideoEntry("2", "c")]
-    )
-    write_video_list(release / "videos_val.csv", [VideoEntry("1", "b")])
-    write_segments(
-        release / "annotations" / "1_a.csv", [Segment(1, 2.5, 5.0), Segment(2, 9.0, 11.5)]
-    )
-    write_segments(root / "crosstask_constraints" / "1_a.csv", [Segment(1, 0.0, 8.0)])
-    for vid in "abc":
-        write_features(root / "crosstask_features" / f"{vid}.npy", np.zeros((n_frames, 4)))
-    return root
-
-
 def test_dataset_open_and_matrices(tmp_path: Path) -> None:
-    data = CrossTaskData.open(_mini_dataset(tmp_path))
+    data = CrossTaskData.open(mini_dataset(tmp_path))
     assert list(data.primary) == ["1"] and list(data.related) == ["2"]
     assert data.non_val_videos("1") == ["a"]
     gt = data.ground_truth("1", "a")
@@ -224,7 +204,7 @@ def test_dataset_open_and_matrices(tmp_path: Path) -> None:
 
 
 def test_dataset_overrides(tmp_path: Path) -> None:
-    root = _mini_dataset(tmp_path / "elsewhere")
+    root = mini_dataset(tmp_path / "elsewhere")
     data = CrossTaskData.open(
         None,
         release=root / "crosstask_release",
@@ -235,13 +215,13 @@ def test_dataset_overrides(tmp_path: Path) -> None:
 
 
 def test_video_shorter_than_its_steps_is_an_error(tmp_path: Path) -> None:
-    data = CrossTaskData.open(_mini_dataset(tmp_path, n_frames=1))
+    data = CrossTaskData.open(mini_dataset(tmp_path, n_frames=1))
     with pytest.raises(CrossTaskFormatError, match="at least one second per step"):
         data.ground_truth("1", "a")
 
 
 def test_unknown_task_in_video_list(tmp_path: Path) -> None:
-    root = _mini_dataset(tmp_path)
+    root = mini_dataset(tmp_path)
     (root / "crosstask_release" / "videos.csv").write_text("1,a,u\n99,z,u\n")
     with pytest.raises(CrossTaskFormatError, match="task id 99") as info:
         CrossTaskData.open(root)

@@ -8,18 +8,18 @@ import numpy as np
 
 from instructvid.io.crosstask import write_features
 from instructvid.io.crosstask_check import check_dataset
-from tests.io.test_crosstask import _mini_dataset
+from tests.worlds import mini_dataset
 
 
 def test_clean_dataset_has_no_errors(tmp_path: Path) -> None:
-    problems = check_dataset(_mini_dataset(tmp_path))
+    problems = check_dataset(mini_dataset(tmp_path))
     assert [p for p in problems if p.severity == "error"] == []
     # video b (a validation video of a primary task) has no annotation: a warning
     assert any("no annotation" in p.message for p in problems)
 
 
 def test_every_problem_is_listed(tmp_path: Path) -> None:
-    root = _mini_dataset(tmp_path)
+    root = mini_dataset(tmp_path)
     release = root / "crosstask_release"
     (release / "annotations" / "1_a.csv").write_text("1,2.5,5.0\n3,1,2\n2,9,8\n2,18.5,25\n")
     bad = np.zeros((20, 4), dtype=np.float32)
@@ -41,7 +41,7 @@ def test_every_problem_is_listed(tmp_path: Path) -> None:
 
 
 def test_broken_cards_stop_the_check_with_one_clear_error(tmp_path: Path) -> None:
-    root = _mini_dataset(tmp_path)
+    root = mini_dataset(tmp_path)
     (root / "crosstask_release" / "tasks_primary.txt").write_text("1\nMake Tea\nu\n3\na,b\n")
     problems = check_dataset(root)
     assert len(problems) == 1

@@ -1,0 +1,252 @@
+"""The CrossTask evaluation protocol (thesis §3.6.1, METHOD §1.7).
+
+Each of ``n_splits`` runs draws, per primary task, ``n_train`` random training videos from the
+videos that are not in the fixed validation set (``videos_val.csv``); the remaining annotated
+primary videos are the test set. Related-task videos (all of them) join the training set when a
+method shares across tasks. Tasks with ``n_train`` videos or fewer keep them all for training
+and are not tested (the authors' ``random_split``). Splits are seeded: split ``i`` of seed ``s``
+is the same on every machine and for every method.
+
+Methods are registered by name in :data:`METHODS`. A method maps a split to per-video
+predictions: a (T, K) 0/1 matrix with one second per step, and optionally (T, K) step scores
+(higher = more likely), used for the step mAP. Results of each (method, split) are cached as
+JSON under ``out/splits/<method>/`` so an interrupted benchmark resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from instructvid.align.dp import ordered_assignment
+from instructvid.io.atomic import atomic_write_json
+from instructvid.io.crosstask import CrossTaskData
+from instructvid.metrics.recall import crosstask_recall
+from instructvid.metrics.step_map import step_map
+from instructvid.steps.baselines import random_scores, uniform_assignment
+
+
+@dataclass(frozen=True)
+class Split:
+    """One train/test split.
+
+    Attributes:
+        index: the split's number (0-based).
+        train: ``{task_id: [video_id, ...]}`` training videos (primary; related added by methods).
+        test: ``{task_id: [video_id, ...]}`` annotated primary test videos.
+    """
+
+    index: int
+    seed: int
+    train: dict[str, list[str]]
+    test: dict[str, list[str]]
+
+    @property
+    def n_test(self) -> int:
+        return sum(len(v) for v in self.test.values())
+
+
+def make_splits(
+    data: CrossTaskData, *, n_splits: int = 20, n_train: int = 30, seed: int = 0
+) -> list[Split]:
+    """Draw the protocol's seeded splits of the primary tasks.
+
+    Args:
+        data: the dataset (validation videos are excluded from both sides).
+        n_splits: number of runs (20 in the thesis).
+        n_train: training videos per primary task (30 in the thesis).
+        seed: base seed; split ``i`` uses ``np.random.default_rng([seed, i])``.
+    """
+    if n_splits < 1:
+        raise ValueError(f"n_splits must be >= 1, got {n_splits}")
+    if n_train < 0:
+        raise ValueError(f"n_train must be >= 0, got {n_train}")
+    splits = []
+    for index in range(n_splits):
+        rng = np.random.default_rng([seed, index])
+        train: dict[str, list[str]] = {}
+        test: dict[str, list[str]] = {}
+        for task_id in data.primary:
+            pool = sorted(data.non_val_videos(task_id))
+            if len(pool) > n_train:
+                chosen = set(rng.choice(len(pool), size=n_train, replace=False).tolist())
+                train[task_id] = [v for i, v in enumerate(pool) if i in chosen]
+                test[task_id] = [
+                    v
+                    for i, v in enumerate(pool)
+                    if i not in chosen and data.has_annotation(task_id, v)
+                ]
+            else:
+                train[task_id] = pool
+        splits.append(Split(index=index, seed=seed, train=train, test=test))
+    return splits
+
+
+@dataclass
+class Predictions:
+    """A method's output on a split's test videos: ``labels[task][vid]`` (T, K) 0/1 with one
+    second per step, and optionally ``scores[task][vid]`` (T, K) floats for the mAP."""
+
+    labels: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    scores: dict[str, dict[str, np.ndarray]] | None = None
+
+
+#: A method: (dataset, split, generator) -> predictions on ``split.test``.
+Method = Callable[[CrossTaskData, Split, np.random.Generator], Predictions]
+
+
+def _uniform(data: CrossTaskData, split: Split, rng: np.random.Generator) -> Predictions:
+    labels = {
+        task_id: {
+            vid: uniform_assignment(data.check_length(task_id, vid), data.task(task_id).n_steps)
+            for vid in vids
+        }
+        for task_id, vids in split.test.items()
+    }
+    return Predictions(labels=labels)
+
+
+def _random(data: CrossTaskData, split: Split, rng: np.random.Generator) -> Predictions:
+    labels: dict[str, dict[str, np.ndarray]] = {}
+    scores: dict[str, dict[str, np.ndarray]] = {}
+    for task_id, vids in split.test.items():
+        k = data.task(task_id).n_steps
+        labels[task_id], scores[task_id] = {}, {}
+        for vid in vids:
+            s = random_scores(data.check_length(task_id, vid), k, rng)
+            scores[task_id][vid] = s
+            labels[task_id][vid] = ordered_assignment(s, exactly_one=True, maximize=True)
+    return Predictions(labels=labels, scores=scores)
+
+
+#: Registered methods (the trained ones are added by later modules via :func:`register`).
+METHODS: dict[str, Method] = {"uniform": _uniform, "random": _random}
+
+
+def register(name: str, method: Method) -> None:
+    """Make ``method`` available to :func:`run_benchmark` under ``name``."""
+    METHODS[name] = method
+
+
+def evaluate_split(
+    data: CrossTaskData, split: Split, method: str, *, seed: int = 0
+) -> dict[str, object]:
+    """Run one method on one split and score it (recall, and mAP when it gives scores).
+
+    Returns:
+        ``{"split", "mean", "per_task", "n_videos", "map", "map_per_task"}`` (fractions).
+    """
+    if method not in METHODS:
+        raise KeyError(f"unknown method {method!r}; known: {', '.join(sorted(METHODS))}")
+    rng = np.random.default_rng([seed, split.index, _stable_hash(method)])
+    preds = METHODS[method](data, split, rng)
+    truth = {
+        task_id: {vid: data.ground_truth(task_id, vid) for vid in vids}
+        for task_id, vids in split.test.items()
+    }
+    recall = crosstask_recall(truth, preds.labels)
+    result: dict[str, object] = {
+        "split": split.index,
+        "mean": recall.mean,
+        "per_task": dict(recall.per_task),
+        "n_videos": recall.n_videos,
+        "map": None,
+        "map_per_task": None,
+    }
+    if preds.scores is not None:
+        mp = step_map(truth, preds.scores)
+        result["map"] = mp.mean
+        result["map_per_task"] = dict(mp.per_task)
+    return result
+
+
+def _stable_hash(text: str) -> int:
+    return int.from_bytes(text.encode("utf-8")[:8].ljust(8, b"\0"), "little") % (2**31)
+
+
+def summarise(method: str, per_split: Sequence[Mapping[str, object]]) -> dict[str, object]:
+    """Mean ± std over splits in the architecture's JSON contract.
+
+    ``std`` is the population standard deviation (ddof=0) of the per-split means; ``per_task``
+    holds each task's recall averaged over splits (``per_task_std`` its std).
+    """
+    means = np.array([float(r["mean"]) for r in per_split])  # type: ignore[arg-type]
+    tasks = sorted({t for r in per_split for t in r["per_task"]})  # type: ignore[union-attr]
+    per_task = {
+        t: [r["per_task"][t] for r in per_split if t in r["per_task"]]  # type: ignore[index,operator]
+        for t in tasks
+    }
+    out: dict[str, object] = {
+        "metric": "recall",
+        "method": method,
+        "per_task": {t: float(np.mean(v)) for t, v in per_task.items()},
+        "per_task_std": {t: float(np.std(v)) for t, v in per_task.items()},
+        "mean": float(means.mean()),
+        "std": float(means.std()),
+        "n_videos": int(np.mean([int(r["n_videos"]) for r in per_split])),  # type: ignore[call-overload]
+        "n_splits": len(per_split),
+        "per_split": [dict(r) for r in per_split],
+    }
+    maps = [r["map"] for r in per_split if r.get("map") is not None]
+    if maps:
+        out["map"] = {"mean": float(np.mean(maps)), "std": float(np.std(maps))}
+    return out
+
+
+def run_benchmark(
+    data: CrossTaskData,
+    out: str | Path,
+    *,
+    methods: Iterable[str] = ("uniform",),
+    n_splits: int = 20,
+    n_train: int = 30,
+    seed: int = 0,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> dict[str, dict[str, object]]:
+    """Run the protocol for each method; write ``out/<method>.json`` and return the summaries.
+
+    Per-split results are cached under ``out/splits/<method>/split_XX.json`` (written
+    atomically); a re-run with the same settings reuses them, so an interrupted benchmark
+    resumes. Changing ``n_train``/``seed``/``n_splits`` invalidates the cache (checked).
+    """
+    out = Path(out)
+    methods = list(methods)
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise KeyError(f"unknown method(s) {unknown}; known: {', '.join(sorted(METHODS))}")
+    splits = make_splits(data, n_splits=n_splits, n_train=n_train, seed=seed)
+    settings = {"n_splits": n_splits, "n_train": n_train, "seed": seed}
+    summaries: dict[str, dict[str, object]] = {}
+    for method in methods:
+        cache = out / "splits" / method
+        per_split = []
+        for split in splits:
+            path = cache / f"split_{split.index:02d}.json"
+            cached = _load_cached(path, settings)
+            if cached is None:
+                cached = evaluate_split(data, split, method, seed=seed)
+                atomic_write_json(path, {"settings": settings, "result": cached})
+            per_split.append(cached)
+            if progress is not None:
+                progress(method, split.index + 1, len(splits))
+        summary = summarise(method, per_split)
+        summary["settings"] = settings
+        atomic_write_json(out / f"{method}.json", summary)
+        summaries[method] = summary
+    return summaries
+
+
+def _load_cached(path: Path, settings: Mapping[str, int]) -> dict[str, object] | None:
+    if not path.is_file():
+        return None
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        return None
+    if payload.get("settings") != dict(settings):
+        return None
+    return payload["result"]
