@@ -1,0 +1,77 @@
+"""A one-page HTML report built from markdown fragments (tables, lists, paragraphs) and images."""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Sequence
+from pathlib import Path
+
+from instructvid.io.atomic import atomic_write_text
+
+_STYLE = """
+body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:1em 0;font-size:.85em}
+td,th{border:1px solid #ccc;padding:.25em .5em;text-align:right}
+td:first-child,th:first-child{text-align:left}
+th{background:#f3f3f3}
+img{max-width:100%}
+"""
+
+
+def markdown_to_html(text: str) -> str:
+    """Convert the small markdown subset our tables use: pipe tables, ``- `` lists, paragraphs."""
+    out: list[str] = []
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.startswith("|"):
+            rows = []
+            while i < len(lines) and lines[i].startswith("|"):
+                rows.append([c.strip() for c in lines[i].strip().strip("|").split("|")])
+                i += 1
+            body = [r for r in rows if not all(set(c) <= {"-", ":"} for c in r)]
+            out.append("<table>")
+            for j, row in enumerate(body):
+                tag = "th" if j == 0 else "td"
+                out.append(
+                    "<tr>" + "".join(f"<{tag}>{html.escape(c)}</{tag}>" for c in row) + "</tr>"
+                )
+            out.append("</table>")
+            continue
+        if line.startswith("- "):
+            out.append("<ul>")
+            while i < len(lines) and lines[i].startswith("- "):
+                out.append(f"<li>{html.escape(lines[i][2:])}</li>")
+                i += 1
+            out.append("</ul>")
+            continue
+        if line.startswith("#"):
+            level = len(line) - len(line.lstrip("#"))
+            out.append(f"<h{level}>{html.escape(line[level:].strip())}</h{level}>")
+        elif line.strip():
+            out.append(f"<p>{html.escape(line)}</p>")
+        i += 1
+    return "\n".join(out)
+
+
+def write_report(
+    path: str | Path, title: str, sections: Sequence[tuple[str, str]], images: Sequence[Path] = ()
+) -> Path:
+    """Write a self-contained HTML page (images embedded) with (heading, markdown) sections."""
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+    ]
+    for heading, markdown in sections:
+        parts.append(f"<h2>{html.escape(heading)}</h2>")
+        parts.append(markdown_to_html(markdown))
+    for image in images:
+        data = base64.b64encode(Path(image).read_bytes()).decode("ascii")
+        parts.append(
+            f"<p><img alt='{html.escape(Path(image).name)}' src='data:image/png;base64,{data}'></p>"
+        )
+    parts.append("</body></html>")
+    return atomic_write_text(path, "\n".join(parts) + "\n")

@@ -1,0 +1,132 @@
+"""Markdown tables laid out like the thesis's (Tables 3.2 and 3.3), our numbers beside the paper's."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from instructvid.steps.paper import PRIMARY_TASK_TITLES, TABLE_3_3, match_paper_title
+from instructvid.steps.stats import DatasetStatistics, TaskStatisticsRow
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f}"
+
+
+def _mmss(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    total = round(seconds)
+    return f"{total // 60}:{total % 60:02d}"
+
+
+STATS_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("n_videos", "videos"),
+    ("n_steps", "steps"),
+    ("mean_duration_s", "mean length"),
+    ("missing_steps", "missing %"),
+    ("background", "background %"),
+    ("order_consistency", "order cons. %"),
+    ("best_parse_recall", "best parse recall %"),
+    ("constraint_iou", "constraint IoU %"),
+    ("outside_constraints", "outside constraints %"),
+)
+
+
+def _format_stat(name: str, value: object) -> str:
+    if value is None:
+        return "–"
+    if name == "n_videos":
+        return str(int(value))  # type: ignore[call-overload]
+    if name == "n_steps":
+        return f"{float(value):.1f}"  # type: ignore[arg-type]
+    if name == "mean_duration_s":
+        return _mmss(float(value))  # type: ignore[arg-type]
+    return _pct(float(value))  # type: ignore[arg-type]
+
+
+def stats_cells(row: TaskStatisticsRow) -> list[str]:
+    """One row's cells: ``ours (paper)`` for each column of :data:`STATS_COLUMNS`."""
+    cells = []
+    for name, _ in STATS_COLUMNS:
+        ours = _format_stat(name, getattr(row, name))
+        paper = row.paper.get(name)
+        cells.append(ours if paper is None else f"{ours} ({_format_stat(name, paper)})")
+    return cells
+
+
+def stats_markdown(stats: DatasetStatistics) -> str:
+    """Table 3.2 as markdown: one line per task and the total, paper values in parentheses."""
+    header = ["task", *(title for _, title in STATS_COLUMNS)]
+    lines = [
+        "Dataset statistics (ours, paper Table 3.2 in parentheses where the task is a paper task).",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
+    for row in [*stats.tasks, stats.total]:
+        name = row.title if row.task_id == "total" else f"{row.title} ({row.task_id})"
+        lines.append("| " + " | ".join([name, *stats_cells(row)]) + " |")
+    lines.append("")
+    lines.append(
+        f"Total: {stats.total.n_videos} annotated videos, {stats.total.hours:.1f} hours "
+        "(paper: 2,763 videos, 213 hours)."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def results_markdown(
+    summaries: Mapping[str, Mapping[str, object]], titles: Mapping[str, str]
+) -> str:
+    """Table 3.3 layout: a row per method (recall %, mean ± std over splits), a column per task.
+
+    Tasks that match one of the paper's 18 primary tasks are put in the paper's order, and the
+    paper's row for the same method is printed under ours.
+    """
+    task_ids = sorted(
+        {t for s in summaries.values() for t in s["per_task"]},  # type: ignore[union-attr]
+        key=lambda t: _paper_order(titles.get(t, t)),
+    )
+    header = ["method", *(titles.get(t, t) for t in task_ids), "average"]
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
+    for method, summary in summaries.items():
+        per_task = summary["per_task"]
+        cells = [_pct(per_task.get(t)) for t in task_ids]  # type: ignore[union-attr]
+        avg = f"{_pct(summary['mean'])} ± {_pct(summary.get('std'))}"  # type: ignore[arg-type]
+        lines.append("| " + " | ".join([method, *cells, avg]) + " |")
+        if method in TABLE_3_3:
+            paper_values, paper_avg = TABLE_3_3[method]
+            paper_cells = []
+            for t in task_ids:
+                title = match_paper_title(titles.get(t, t))
+                paper_cells.append(
+                    _pct(paper_values[PRIMARY_TASK_TITLES.index(title)]) if title else "–"
+                )
+            lines.append(
+                "| " + " | ".join([f"{method} (paper)", *paper_cells, _pct(paper_avg)]) + " |"
+            )
+    maps = {m: s["map"] for m, s in summaries.items() if s.get("map")}
+    if maps:
+        lines.append("")
+        lines.append("Step mAP (our reading of Table A.2, see the docs), mean ± std over splits:")
+        lines.append("")
+        for method, value in maps.items():
+            lines.append(
+                f"- {method}: {_pct(value['mean'])} ± {_pct(value['std'])}"  # type: ignore[index]
+            )
+    return "\n".join(lines) + "\n"
+
+
+def _paper_order(title: str) -> tuple[int, str]:
+    matched = match_paper_title(title)
+    return (PRIMARY_TASK_TITLES.index(matched) if matched else len(PRIMARY_TASK_TITLES), title)
+
+
+def ascii_summary(summaries: Mapping[str, Mapping[str, object]]) -> Sequence[tuple[str, str, str]]:
+    """(method, recall %, std) triples for a short console table."""
+    return [
+        (m, _pct(s["mean"]), _pct(s.get("std")))  # type: ignore[arg-type]
+        for m, s in summaries.items()
+    ]
