@@ -15,7 +15,13 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-console = Console(stderr=True)
+#: Results (tables, paths) go to stdout; when it is not a terminal (a pipe, a file, a test), lines
+#: are not wrapped at 80 columns.
+console = Console()
+if not console.is_terminal:
+    console = Console(width=200)
+#: Progress bars go to stderr so that stdout stays clean for results.
+progress_console = Console(stderr=True)
 
 
 @contextmanager
@@ -27,7 +33,7 @@ def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
-        console=console,
+        console=progress_console,
         transient=False,
     ) as bar:
         task = bar.add_task(description, total=None)

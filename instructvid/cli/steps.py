@@ -43,7 +43,7 @@ def stats(
     """Dataset statistics of the primary tasks, beside the paper's Table 3.2 (in parentheses)."""
     from instructvid.io.atomic import atomic_write_json, atomic_write_text
     from instructvid.io.crosstask import CrossTaskFormatError
-    from instructvid.report.tables import STATS_COLUMNS, stats_cells, stats_markdown
+    from instructvid.report.tables import STATS_COLUMNS, stats_cells_split, stats_markdown
     from instructvid.steps.stats import dataset_statistics
 
     dataset = _open(data, release, features, constraints)
@@ -53,14 +53,15 @@ def stats(
     except CrossTaskFormatError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
-    table = Table(title="Dataset statistics — ours (paper Table 3.2)")
-    table.add_column("task")
-    for _, title in STATS_COLUMNS:
-        table.add_column(title, justify="right")
+    table = Table(title="Dataset statistics (Table 3.2); paper values on the dim rows")
+    table.add_column("task", no_wrap=True, max_width=26, overflow="ellipsis")
+    for _, _, short in STATS_COLUMNS:
+        table.add_column(short, justify="right", no_wrap=True)
     for row in [*result.tasks, result.total]:
-        table.add_row(
-            row.title, *stats_cells(row), end_section=row.task_id == result.tasks[-1].task_id
-        )
+        ours, paper = stats_cells_split(row)
+        table.add_row(row.title, *ours, end_section=paper is None and row is result.tasks[-1])
+        if paper is not None:
+            table.add_row("  paper", *paper, style="dim", end_section=row is result.tasks[-1])
     typer.echo("")
     console.print(table, soft_wrap=False)
     console.print(

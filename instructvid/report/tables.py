@@ -19,16 +19,17 @@ def _mmss(seconds: float | None) -> str:
     return f"{total // 60}:{total % 60:02d}"
 
 
-STATS_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("n_videos", "videos"),
-    ("n_steps", "steps"),
-    ("mean_duration_s", "mean length"),
-    ("missing_steps", "missing %"),
-    ("background", "background %"),
-    ("order_consistency", "order cons. %"),
-    ("best_parse_recall", "best parse recall %"),
-    ("constraint_iou", "constraint IoU %"),
-    ("outside_constraints", "outside constraints %"),
+#: (attribute, long header, short header) of each statistic, in Table 3.2's order.
+STATS_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("n_videos", "videos", "videos"),
+    ("n_steps", "steps", "steps"),
+    ("mean_duration_s", "mean length", "length"),
+    ("missing_steps", "missing %", "miss%"),
+    ("background", "background %", "bg%"),
+    ("order_consistency", "order consistency %", "order%"),
+    ("best_parse_recall", "best parse recall %", "parse%"),
+    ("constraint_iou", "constraint IoU %", "cIoU%"),
+    ("outside_constraints", "outside constraints %", "out%"),
 )
 
 
@@ -46,17 +47,23 @@ def _format_stat(name: str, value: object) -> str:
 
 def stats_cells(row: TaskStatisticsRow) -> list[str]:
     """One row's cells: ``ours (paper)`` for each column of :data:`STATS_COLUMNS`."""
-    cells = []
-    for name, _ in STATS_COLUMNS:
-        ours = _format_stat(name, getattr(row, name))
-        paper = row.paper.get(name)
-        cells.append(ours if paper is None else f"{ours} ({_format_stat(name, paper)})")
-    return cells
+    ours, paper = stats_cells_split(row)
+    if paper is None:
+        return ours
+    return [o if p == "–" else f"{o} ({p})" for o, p in zip(ours, paper, strict=True)]
+
+
+def stats_cells_split(row: TaskStatisticsRow) -> tuple[list[str], list[str] | None]:
+    """Our cells, and the paper's cells (``None`` when the task is not a paper task)."""
+    ours = [_format_stat(name, getattr(row, name)) for name, _, _ in STATS_COLUMNS]
+    if not row.paper:
+        return ours, None
+    return ours, [_format_stat(name, row.paper.get(name)) for name, _, _ in STATS_COLUMNS]
 
 
 def stats_markdown(stats: DatasetStatistics) -> str:
     """Table 3.2 as markdown: one line per task and the total, paper values in parentheses."""
-    header = ["task", *(title for _, title in STATS_COLUMNS)]
+    header = ["task", *(title for _, title, _ in STATS_COLUMNS)]
     lines = [
         "Dataset statistics (ours, paper Table 3.2 in parentheses where the task is a paper task).",
         "",
