@@ -20,7 +20,12 @@ def recall_bar_plot(
     path: str | Path,
 ) -> Path:
     """Grouped bars: recall (%) per task for each method, error bars = std over splits."""
-    task_ids = sorted({t for s in summaries.values() for t in s["per_task"]})  # type: ignore[union-attr]
+    from instructvid.report.tables import paper_order
+
+    task_ids = sorted(
+        {t for s in summaries.values() for t in s["per_task"]},  # type: ignore[union-attr]
+        key=lambda t: paper_order(titles.get(t, t)),
+    )
     methods = list(summaries)
     width = 0.8 / max(len(methods), 1)
     x = np.arange(len(task_ids) + 1)

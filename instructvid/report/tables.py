@@ -91,7 +91,7 @@ def results_markdown(
     """
     task_ids = sorted(
         {t for s in summaries.values() for t in s["per_task"]},  # type: ignore[union-attr]
-        key=lambda t: _paper_order(titles.get(t, t)),
+        key=lambda t: paper_order(titles.get(t, t)),
     )
     header = ["method", *(titles.get(t, t) for t in task_ids), "average"]
     lines = [
@@ -126,7 +126,8 @@ def results_markdown(
     return "\n".join(lines) + "\n"
 
 
-def _paper_order(title: str) -> tuple[int, str]:
+def paper_order(title: str) -> tuple[int, str]:
+    """Sort key: the paper's task order first (Tables 3.2/3.3), other tasks after, by title."""
     matched = match_paper_title(title)
     return (PRIMARY_TASK_TITLES.index(matched) if matched else len(PRIMARY_TASK_TITLES), title)
 

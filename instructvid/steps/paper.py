@@ -131,3 +131,24 @@ def match_paper_title(title: str) -> str | None:
         return normalised[target]
     close = difflib.get_close_matches(target, list(normalised), n=1, cutoff=0.85)
     return normalised[close[0]] if close else None
+
+
+#: Table A.2: (recall, mAP) of step localization, fractions. "task" = unshared (task-specific
+#: steps), "component" = shared components with related tasks. The mAP is not defined in the
+#: thesis; see :mod:`instructvid.metrics.step_map` for our reading.
+TABLE_A_2: dict[str, tuple[float, float]] = {
+    "random": (0.0827, 0.043),
+    "richard": (0.067, 0.055),
+    "alayrac": (0.133, 0.069),
+    "task": (0.186, 0.089),
+    "component": (0.224, 0.110),
+}
+
+
+def paper_recall(method: str) -> float | None:
+    """The paper's average recall of a method (Table 3.3, else Table A.2), or ``None``."""
+    if method in TABLE_3_3:
+        return TABLE_3_3[method][1]
+    if method in TABLE_A_2:
+        return TABLE_A_2[method][0]
+    return None
