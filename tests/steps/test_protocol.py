@@ -105,3 +105,14 @@ def test_random_method_gives_map_and_unknown_method_fails(tmp_path: Path) -> Non
     assert 0 <= summary["random"]["map"]["mean"] <= 1
     with pytest.raises(KeyError, match="unknown method"):
         run_benchmark(data, tmp_path / "b", methods=["nope"], n_splits=1, n_train=4)
+
+
+def test_uniform_recall_on_a_synthetic_world_equals_hand_computation(tmp_path: Path) -> None:
+    from instructvid.synth.crosstask import generate_crosstask
+
+    data = CrossTaskData.open(generate_crosstask(tmp_path / "world", size="tiny", seed=3))
+    summary = run_benchmark(data, tmp_path / "bench", methods=["uniform"], n_splits=2, n_train=3)
+    splits = make_splits(data, n_splits=2, n_train=3, seed=0)
+    assert all(s.n_test > 0 for s in splits)
+    hand = [_hand_uniform_recall(data, s.test) for s in splits]
+    assert summary["uniform"]["mean"] == pytest.approx(np.mean(hand), abs=1e-12)
