@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from instructvid.cli import actionness as actionness_cli
+from instructvid.cli import scene as scene_cli
 from instructvid.cli import steps as steps_cli
 from instructvid.cli import synth as synth_cli
 from instructvid.cli._progress import console
@@ -18,6 +19,7 @@ app = typer.Typer(
 )
 app.add_typer(steps_cli.app, name="steps")
 app.add_typer(synth_cli.app, name="synth")
+app.add_typer(scene_cli.app, name="scene")
 app.add_typer(actionness_cli.app, name="actionness")
 
 

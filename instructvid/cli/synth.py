@@ -34,3 +34,16 @@ def crosstask(
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     console.print(f"wrote [bold]{path}[/bold]")
+
+
+def _register_aliases() -> None:
+    """``synth scene`` and ``synth actionness``: the same commands as ``scene synth`` and
+    ``actionness synth``, so that every generator is found under ``instructvid synth``."""
+    from instructvid.cli import actionness as actionness_cli
+    from instructvid.cli import scene as scene_cli
+
+    app.command("scene")(scene_cli.synth)
+    app.command("actionness")(actionness_cli.synth)
+
+
+_register_aliases()

@@ -1,1 +1,2 @@
-"""Video decoding, frame sampling and feature extractors. Not implemented yet."""
+"""Video decoding (PyAV) and frame sampling; feature extractors live with their capability
+(``instructvid.scene.features``)."""

@@ -1,0 +1,273 @@
+"""``instructvid scene``: 3D reconstruction of videos, alignment graph, keypoint transfer (ch. 5)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from instructvid.cli._progress import console, progress_bar
+
+app = typer.Typer(
+    help="3D reconstruction of narrated videos: per-video SfM, alignment graph, keypoint transfer."
+)
+
+
+def _fail(exc: Exception) -> None:
+    console.print(f"[red]error:[/red] {exc}")
+    raise typer.Exit(2) from None
+
+
+@app.command("reconstruct")
+def reconstruct(
+    inputs: list[Path] = typer.Argument(..., help="Video files and/or folders of JPEG/PNG images."),
+    out: Path = typer.Option(
+        ..., "--out", help="Output folder (models/, features/, reconstruct.json)."
+    ),
+    frames: int | None = typer.Option(
+        None,
+        "--frames",
+        help="Frames sampled per video (default 50); caps the images of a folder (default: all).",
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed of the frame sampling and of SfM."),
+    sampling: str = typer.Option("random", "--sampling", help="random (thesis) | uniform | sharp."),
+    extractor: str = typer.Option(
+        "sift",
+        "--extractor",
+        help="sift | torch:WEIGHTS.pt2 (torch.export) | torch:WEIGHTS.pt (TorchScript)",
+    ),
+    max_features: int = typer.Option(2048, "--max-features", help="Local features per image."),
+    single_camera: bool = typer.Option(
+        False, "--single-camera", help="Folders: one camera for all images (always on for videos)."
+    ),
+    min_model_images: int = typer.Option(5, "--min-model-images", help="Drop smaller models."),
+    init_min_tri_angle: float = typer.Option(
+        16.0,
+        "--init-min-tri-angle",
+        help="Degrees between the first two views (lower for short baselines).",
+    ),
+    executor: str = typer.Option("local", "--executor", help="local (process pool) | ray."),
+    workers: int | None = typer.Option(None, "--workers", help="Parallel inputs (local executor)."),
+    ray_address: str | None = typer.Option(None, "--ray-address", help="Ray cluster to join."),
+) -> None:
+    """Reconstruct each input on its own (incremental SfM); re-running skips finished inputs."""
+    from instructvid.parallel import ItemError
+    from instructvid.scene.reconstruct import ReconstructConf
+    from instructvid.scene.reconstruct import reconstruct as run
+    from instructvid.video.decode import VideoDecodeError
+
+    conf = ReconstructConf(
+        n_frames=frames or 50,
+        n_images=frames,
+        sampling=sampling,
+        seed=seed,
+        extractor=extractor,
+        max_features=max_features,
+        min_model_images=min_model_images,
+        init_min_tri_angle=init_min_tri_angle,
+        camera_mode="single" if single_camera else "auto",
+    )
+    try:
+        with progress_bar("reconstruct") as update:
+            path = run(
+                inputs,
+                out,
+                conf,
+                executor=executor,
+                workers=workers,
+                progress=update,
+                ray_address=ray_address,
+            )
+    except (ItemError, VideoDecodeError, ValueError, FileNotFoundError, RuntimeError) as exc:
+        _fail(exc)
+    report = json.loads(path.read_text())
+    table = Table(title="Per-video reconstruction")
+    for col in ("input", "frames", "models", "registered", "3D points", "seconds"):
+        table.add_column(col, justify="left" if col == "input" else "right")
+    for name, s in report["inputs"].items():
+        table.add_row(
+            name,
+            str(s["frames"]),
+            str(len(s["models"])),
+            str(s["registered_images"]),
+            str(s["points3D"]),
+            f"{s['seconds']:.1f}",
+        )
+    console.print(table)
+    console.print(f"written: [bold]{path}[/bold]")
+
+
+@app.command("align")
+def align(
+    out: Path = typer.Argument(..., help="Folder written by 'scene reconstruct'."),
+    graph: Path = typer.Option(..., "--out", help="GRAPH.json to write (and GRAPH.ply beside it)."),
+    reference: str | None = typer.Option(
+        None, "--reference", help="Reference model id or input name."
+    ),
+    method: str = typer.Option(
+        "local+flow", "--method", help="2D matching: local | flow | local+flow."
+    ),
+    n_pairs: int = typer.Option(10, "--pairs", help="N_M frame pairs per pair of models."),
+    threshold: float = typer.Option(4.0, "--flow-threshold", help="t: flow consistency, pixels."),
+    descriptor: str = typer.Option(
+        "vlad", "--descriptor", help="vlad | torch:WEIGHTS.pt2 | torch:WEIGHTS.pt"
+    ),
+    min_inliers: int = typer.Option(15, "--min-inliers", help="Inliers needed for an edge."),
+    seed: int = typer.Option(0, "--seed", help="Seed of RANSAC and of the VLAD codebook."),
+) -> None:
+    """Align the models pairwise (retrieval, matching, RANSAC-Umeyama) into an alignment graph."""
+    from instructvid.scene.align import AlignConf
+    from instructvid.scene.align import align as run
+
+    conf = AlignConf(
+        method=method,
+        n_pairs=n_pairs,
+        flow_threshold=threshold,
+        global_descriptor=descriptor,
+        min_inliers=min_inliers,
+        seed=seed,
+    )
+    try:
+        with progress_bar("align model pairs") as update:
+            path = run(out, graph, conf, reference=reference, progress=update)
+    except (ValueError, FileNotFoundError) as exc:
+        _fail(exc)
+    data = json.loads(path.read_text())
+    table = Table(title=f"Alignment graph ({method}); x_dst = scale · R · x_src + t")
+    for col in ("src", "dst", "inliers", "scale"):
+        table.add_column(col, justify="right" if col in ("inliers", "scale") else "left")
+    for e in data["edges"]:
+        table.add_row(e["src"], e["dst"], str(e["inliers"]), f"{e['scale']:.4g}")
+    console.print(table)
+    comps = data["components"]
+    console.print(
+        f"{len(data['nodes'])} models, {len(data['edges'])} edges, {len(comps)} component(s); "
+        f"reference {data['reference']}; point cloud {data['point_cloud']}"
+    )
+    console.print(f"written: [bold]{path}[/bold]")
+
+
+@app.command("transfer")
+def transfer(
+    out: Path = typer.Argument(..., help="Folder written by 'scene reconstruct'."),
+    graph: Path = typer.Argument(..., help="GRAPH.json written by 'scene align'."),
+    keypoints: Path = typer.Option(
+        ..., "--keypoints", help="Keypoint annotations (K.json, see docs/scene.md)."
+    ),
+    out_dir: Path = typer.Option(
+        ..., "--out", help="Output folder (pck.json, pck.csv, overlays/)."
+    ),
+    tolerances: str = typer.Option(
+        "1:30", "--tolerances", help="cm: START:STOP[:STEP] or a comma list."
+    ),
+    source: str | None = typer.Option(
+        None, "--source", help="Source input (default: from K.json)."
+    ),
+) -> None:
+    """Transfer annotated keypoints along the graph; PCK in 3D (cm) against eq. 5.3; overlays."""
+    from instructvid.metrics.pck import parse_tolerances
+    from instructvid.scene.keypoints import transfer as run
+    from instructvid.scene.similarity import DegenerateError
+
+    try:
+        tol = parse_tolerances(tolerances)
+        with progress_bar("transfer keypoints") as update:
+            result = run(
+                out, graph, keypoints, out_dir, tolerances_cm=tol, source=source, progress=update
+            )
+    except (ValueError, FileNotFoundError, KeyError, DegenerateError) as exc:
+        _fail(exc)
+    table = Table(title=f"Mean PCK over {result.n_pairs} video pairs (%)")
+    table.add_column("tolerance (cm)", justify="right")
+    table.add_column("graph", justify="right")
+    table.add_column("direct", justify="right")
+    for t in (x for x in (1.0, 2.0, 5.0, 8.0, 10.0, 20.0, 30.0) if x in result.tolerances_cm):
+        k = result.tolerances_cm.index(t)
+        table.add_row(f"{t:g}", *(f"{100 * result.curves[m][k]:.1f}" for m in ("graph", "direct")))
+    console.print(table)
+    console.print(f"written: [bold]{result.pck_json}[/bold], {result.pck_csv}")
+
+
+@app.command("compare")
+def compare(
+    out: Path = typer.Argument(..., help="Folder written by 'scene reconstruct'."),
+    keypoints: Path = typer.Option(..., "--keypoints", help="Keypoint annotations (K.json)."),
+    out_dir: Path = typer.Option(
+        ..., "--out", help="Output folder (fig56.json/.csv/.png, graphs/, transfer/)."
+    ),
+    tolerances: str = typer.Option(
+        "1:30", "--tolerances", help="cm: START:STOP[:STEP] or a comma list."
+    ),
+    seed: int = typer.Option(0, "--seed"),
+    source: str = typer.Option(
+        "all",
+        "--source",
+        help="Source input, or 'all': every annotated input in turn (all ordered pairs).",
+    ),
+) -> None:
+    """The thesis's Fig. 5.6: local only, flow only, local + flow (direct) and the alignment graph."""
+    from instructvid.metrics.pck import parse_tolerances
+    from instructvid.scene.evaluate import compare_methods
+
+    try:
+        path = compare_methods(
+            out,
+            keypoints,
+            out_dir,
+            tolerances_cm=parse_tolerances(tolerances),
+            seed=seed,
+            source=source,
+            progress=lambda s: console.print(f"[bold]{s}[/bold]"),
+        )
+    except (ValueError, FileNotFoundError) as exc:
+        _fail(exc)
+    data = json.loads(path.read_text())
+    table = Table(title=f"Mean PCK (%) over {data['n_videos']} pairs (cf. thesis Fig. 5.6)")
+    table.add_column("method")
+    for t in data["pck_at"]:
+        table.add_column(f"{float(t):g} cm", justify="right")
+    for label in data["curves"]:
+        table.add_row(label, *(f"{100 * data['pck_at'][t][label]:.1f}" for t in data["pck_at"]))
+    console.print(table)
+    console.print(f"written: [bold]{path}[/bold] and fig56.png")
+
+
+@app.command("synth")
+def synth(
+    out: Path = typer.Option(
+        ..., "--out", help="Output folder (videos/, scene.json, keypoints.json)."
+    ),
+    videos: int = typer.Option(6, "--videos", help="Number of videos."),
+    seed: int = typer.Option(0, "--seed"),
+    frames: int = typer.Option(30, "--frames", help="Frames per video."),
+    width: int = typer.Option(640, "--width"),
+    height: int = typer.Option(480, "--height"),
+    mp4: bool = typer.Option(False, "--mp4/--no-mp4", help="Also write each video as an mp4."),
+    drift: float = typer.Option(
+        0.0,
+        "--drift",
+        help="Appearance drift across videos, 0..1 (far videos look more different).",
+    ),
+) -> None:
+    """Render a synthetic engine-bay scene seen by several videos (ground truth in metres)."""
+    from instructvid.synth.scene import render_scene
+
+    try:
+        with console.status("rendering"):
+            path = render_scene(
+                out,
+                n_videos=videos,
+                seed=seed,
+                n_frames=frames,
+                width=width,
+                height=height,
+                write_mp4=mp4,
+                drift=drift,
+            )
+    except (ValueError, RuntimeError) as exc:
+        _fail(exc)
+    console.print(
+        f"written: [bold]{path}[/bold]; videos under {out / 'videos'}; keypoints {out / 'keypoints.json'}"
+    )

@@ -1,0 +1,136 @@
+"""A per-item map over videos: a local process pool by default, a Ray cluster when asked.
+
+``parallel_map(fn, items, executor="local", workers=None, progress=None)`` returns
+``[fn(item) for item in items]`` in the order of ``items``; ``fn`` must be a picklable top-level
+function. ``progress(done, total)`` is called in the parent as items finish.
+
+- ``local``: a :class:`concurrent.futures.ProcessPoolExecutor` with the ``spawn`` start method
+  (safe with libraries that start threads: pycolmap, torch); ``workers=1`` runs in this process.
+- ``ray``: one Ray task per item (``ray.remote(num_cpus=cpus_per_item)``); joins the cluster at
+  ``ray_address`` (or ``RAY_ADDRESS``) or starts a local instance when none is running. Needs the
+  ``ray`` extra.
+
+An exception in one item is re-raised in the parent, naming the item, after the others finished
+(what finished stays written: the stage functions skip it when run again).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+__all__ = ["EXECUTORS", "ItemError", "parallel_map"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+EXECUTORS = ("local", "ray")
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+class ItemError(RuntimeError):
+    """Raised when an item failed; ``errors`` maps item index → the exception text."""
+
+    def __init__(self, message: str, errors: dict[int, str]):
+        super().__init__(message)
+        self.errors = errors
+
+
+def _default_workers() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+def parallel_map(
+    fn: Callable[[T], R],
+    items: Sequence[T],
+    *,
+    executor: str = "local",
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    ray_address: str | None = None,
+    cpus_per_item: float = 1.0,
+    describe: Callable[[T], str] = repr,
+) -> list[R]:
+    """``[fn(x) for x in items]`` computed in parallel; see the module docstring."""
+    if executor not in EXECUTORS:
+        raise ValueError(f"unknown executor {executor!r}; choose one of {EXECUTORS}")
+    total = len(items)
+    results: list[Any] = [None] * total
+    errors: dict[int, str] = {}
+    if progress:
+        progress(0, total)
+    if total == 0:
+        return []
+    if executor == "ray":
+        _run_ray(fn, items, results, errors, progress, ray_address, cpus_per_item)
+    else:
+        n = min(workers or _default_workers(), total)
+        if n <= 1:
+            for i, item in enumerate(items):
+                try:
+                    results[i] = fn(item)
+                except Exception as exc:
+                    errors[i] = f"{type(exc).__name__}: {exc}"
+                if progress:
+                    progress(i + 1, total)
+        else:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+
+            ctx = multiprocessing.get_context("spawn")
+            # split the cores between the workers: BLAS/OpenMP pools sized for the whole machine
+            # in every worker would oversubscribe it (children read these when they start)
+            threads = str(max(1, _default_workers() // n))
+            saved = {k: os.environ.get(k) for k in _THREAD_VARS}
+            for k in _THREAD_VARS:
+                os.environ.setdefault(k, threads)
+            try:
+                pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx)
+                futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
+            finally:
+                for k, v in saved.items():
+                    if v is None:
+                        os.environ.pop(k, None)
+                    else:
+                        os.environ[k] = v
+            with pool:
+                for done, future in enumerate(as_completed(futures), start=1):
+                    i = futures[future]
+                    try:
+                        results[i] = future.result()
+                    except Exception as exc:
+                        errors[i] = f"{type(exc).__name__}: {exc}"
+                    if progress:
+                        progress(done, total)
+    if errors:
+        lines = "; ".join(f"{describe(items[i])}: {msg}" for i, msg in sorted(errors.items()))
+        raise ItemError(f"{len(errors)} of {total} items failed: {lines}", errors)
+    return results
+
+
+def _run_ray(fn, items, results, errors, progress, address, cpus_per_item) -> None:
+    try:
+        import ray
+    except ImportError as exc:
+        raise RuntimeError("--executor ray needs Ray: pip install 'instructvid[ray]'") from exc
+    if not ray.is_initialized():
+        address = address or os.environ.get("RAY_ADDRESS")
+        if address:
+            ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
+        else:
+            ray.init(ignore_reinit_error=True, log_to_driver=False, include_dashboard=False)
+    remote = ray.remote(num_cpus=cpus_per_item, max_retries=0)(fn)
+    pending = {remote.remote(item): i for i, item in enumerate(items)}
+    done = 0
+    while pending:
+        ready, _ = ray.wait(list(pending), num_returns=1)
+        for ref in ready:
+            i = pending.pop(ref)
+            try:
+                results[i] = ray.get(ref)
+            except Exception as exc:
+                cause = getattr(exc, "cause", None) or exc
+                errors[i] = f"{type(cause).__name__}: {cause}"
+            done += 1
+            if progress:
+                progress(done, len(items))

@@ -1,0 +1,200 @@
+"""Experiments on top of the stages: the thesis's Fig. 5.6 comparison and synthetic ground truth.
+
+:func:`compare_methods` runs alignment with each 2D-matching method and keypoint transfer on each
+graph, and writes the mean PCK curves of the four methods of Fig. 5.6 — local features only,
+dense flow only, local features + flow filter (all direct matching) and the alignment graph (on
+local + flow) — as ``fig56.json``, ``fig56.csv`` and ``fig56.png``.
+
+:func:`model_to_world` and :func:`edge_errors` compare models and graph edges with the
+ground-truth cameras of a synthetic scene (``scene.json`` of :mod:`instructvid.synth.scene`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from instructvid.io.atomic import atomic_open, atomic_write_json, atomic_write_text
+from instructvid.metrics.pck import mean_pck_curve
+from instructvid.scene.similarity import Similarity, umeyama
+
+__all__ = ["FIG56_METHODS", "compare_methods", "edge_errors", "model_to_world", "plot_pck_curves"]
+
+#: label → (matching method, "direct" | "graph")
+FIG56_METHODS: dict[str, tuple[str, str]] = {
+    "local features only (direct)": ("local", "direct"),
+    "dense flow only (direct)": ("flow", "direct"),
+    "local + flow filter (direct)": ("local+flow", "direct"),
+    "local + flow, alignment graph": ("local+flow", "graph"),
+}
+
+
+def model_to_world(rec, video: dict) -> Similarity:
+    """x_world = S(x_model) of a model, by Umeyama on its camera centres vs the ground truth.
+
+    Args:
+        rec: ``pycolmap.Reconstruction`` of one video.
+        video: that video's entry of a synthetic ``scene.json`` (``frames`` with ``name``, R, t).
+    """
+    gt = {f["name"]: f for f in video["frames"]}
+    src, dst = [], []
+    for im in rec.images.values():
+        if im.has_pose and im.name in gt:
+            R, t = np.asarray(gt[im.name]["R"]), np.asarray(gt[im.name]["t"])
+            src.append(np.asarray(im.projection_center()))
+            dst.append(-R.T @ t)
+    return umeyama(np.asarray(src), np.asarray(dst))
+
+
+def edge_errors(graph_json: dict, scene_json: dict, out: str | os.PathLike[str]) -> list[dict]:
+    """For each edge: scale ratio (estimated / true), rotation error (deg), translation error (m)."""
+    import pycolmap
+
+    from instructvid.scene.reconstruct import load_models
+
+    world = {}
+    for ref in load_models(out):
+        world[ref.id] = model_to_world(
+            pycolmap.Reconstruction(str(ref.path)), scene_json["videos"][ref.input]
+        )
+    rows = []
+    for e in graph_json["edges"]:
+        S = Similarity.from_json(e)
+        G = world[e["dst"]].inverse() @ world[e["src"]]
+        # translation error measured in metres, in the world frame
+        probe = world[e["src"]].inverse()(np.zeros((1, 3)))
+        err_m = float(np.linalg.norm(world[e["dst"]](S(probe)) - world[e["dst"]](G(probe))))
+        rows.append(
+            {
+                "src": e["src"],
+                "dst": e["dst"],
+                "inliers": e["inliers"],
+                "scale_ratio": S.scale / G.scale,
+                "rotation_error_deg": S.rotation_error_deg(G),
+                "translation_error_m": err_m,
+            }
+        )
+    return rows
+
+
+def plot_pck_curves(
+    curves: dict[str, Sequence[float]],
+    tolerances: Sequence[float],
+    path: str | os.PathLike[str],
+    title: str = "Keypoint transfer (cf. thesis Fig. 5.6)",
+) -> Path:
+    """Mean PCK curves against the tolerance (cm), as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4.2), dpi=120)
+    for label, c in curves.items():
+        ax.plot(tolerances, np.asarray(c) * 100, marker="o", markersize=2.5, label=label)
+    ax.set_xlabel("tolerance (cm)")
+    ax.set_ylabel("mean PCK (%)")
+    ax.set_ylim(0, 102)
+    ax.set_xlim(min(tolerances), max(tolerances))
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    with atomic_open(path, "wb") as fh:
+        fh.write(buf.getvalue())
+    return Path(path)
+
+
+def compare_methods(
+    out: str | os.PathLike[str],
+    keypoints: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    tolerances_cm: Sequence[float] = tuple(range(1, 31)),
+    reference: str | None = None,
+    source: str | None = None,
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> Path:
+    """Align with each matching method, transfer keypoints, write the Fig. 5.6 curves; returns fig56.json."""
+    from dataclasses import replace
+
+    from instructvid.scene.align import AlignConf, align
+    from instructvid.scene.keypoints import transfer
+
+    out, out_dir = Path(out), Path(out_dir)
+    kdata = json.loads(Path(keypoints).read_text())
+    if source == "all":
+        sources = sorted(v for v, ann in kdata.get("annotations", {}).items() if ann)
+    else:
+        sources = [source or kdata.get("source")]
+    graphs_paths: dict[str, Path] = {}
+    errors: dict[str, dict[str, list]] = {}
+    for method in ("local", "flow", "local+flow"):
+        if progress:
+            progress(f"align ({method})")
+        graphs_paths[method] = align(
+            out,
+            out_dir / "graphs" / f"{method.replace('+', '_')}.json",
+            replace(AlignConf(method=method), seed=seed),
+            reference=reference,
+        )
+        errors[method] = {"direct": [], "graph": []}
+        for src in sources:
+            if progress:
+                progress(f"transfer ({method}, source {src})")
+            sub = method.replace("+", "_") + (f"/{src}" if len(sources) > 1 else "")
+            res = transfer(
+                out,
+                graphs_paths[method],
+                keypoints,
+                out_dir / "transfer" / sub,
+                tolerances_cm=tolerances_cm,
+                source=src,
+            )
+            for kind in ("direct", "graph"):
+                errors[method][kind].extend(res.errors[kind])
+    tol_list = [float(t) for t in tolerances_cm]
+    curves, graphs = {}, {}
+    for label, (method, kind) in FIG56_METHODS.items():
+        curves[label] = mean_pck_curve(errors[method][kind], tol_list).tolist()
+    n_pairs = len(errors["local+flow"]["graph"])
+    for method, graph in graphs_paths.items():
+        g = json.loads(Path(graph).read_text())
+        graphs[method] = {
+            "edges": len(g["edges"]),
+            "components": g["components"],
+            "attempts": len(g["attempts"]),
+        }
+    tol = [float(t) for t in tolerances_cm]
+    at = {
+        str(t): {label: curves[label][tol.index(t)] for label in curves}
+        for t in (5.0, 10.0, 30.0)
+        if t in tol
+    }
+    data = {
+        "metric": "pck_3d",
+        "tolerances_cm": tol,
+        "curves": curves,
+        "pck_at": at,
+        "graphs": graphs,
+        "n_videos": n_pairs,
+        "sources": sources,
+    }
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["tolerance_cm", *curves])
+    for k, t in enumerate(tol):
+        w.writerow([t, *(f"{curves[label][k]:.4f}" for label in curves)])
+    atomic_write_text(out_dir / "fig56.csv", buf.getvalue())
+    plot_pck_curves(curves, tol, out_dir / "fig56.png")
+    return atomic_write_json(out_dir / "fig56.json", data)
