@@ -1,4 +1,9 @@
-"""``instructvid steps``: cross-task step localization (statistics, checks, benchmark)."""
+"""``instructvid steps``: cross-task step localization.
+
+Commands: ``check``, ``stats`` (dataset), ``train``, ``evaluate``, ``localize`` (one run),
+``benchmark`` (the 20-split protocol), ``tune`` (validation grid), ``transfer`` (novel tasks).
+The library does the work (:mod:`instructvid.steps`); these functions parse, call and print.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,85 @@ DATA_ARG = typer.Argument(
 RELEASE_OPT = typer.Option(None, "--release", help="Override DATA/crosstask_release.")
 FEATURES_OPT = typer.Option(None, "--features", help="Override DATA/crosstask_features.")
 CONSTRAINTS_OPT = typer.Option(None, "--constraints", help="Override DATA/crosstask_constraints.")
+
+# Training options shared by train, benchmark, tune and transfer.
+RELATED_OPT = typer.Option(
+    True,
+    "--related/--no-related",
+    help="Add the related tasks' videos to training (sharing levels step and component).",
+)
+NO_CONSTRAINTS_OPT = typer.Option(
+    False, "--no-constraints", help="Ignore the narration constraints at training."
+)
+HARD_CONSTRAINTS_OPT = typer.Option(
+    False,
+    "--hard-constraints",
+    help="Forbid labels outside the narration intervals (default: the authors' λ penalty).",
+)
+PENALTY_OPT = typer.Option(1e4, "--penalty", help="λ of the constraint penalty.")
+NO_STEM_OPT = typer.Option(
+    False, "--no-stem", help="Use step words unstemmed (the authors' split on spaces)."
+)
+DEVICE_OPT = typer.Option("auto", "--device", help="auto, cpu or cuda.")
+EPOCHS_INIT_OPT = typer.Option(
+    None, "--epochs-init", help="Initialisation epochs (random constrained labels; default 30)."
+)
+EPOCHS_OPT = typer.Option(None, "--epochs", help="Alternation epochs (default 30).")
+LR_OPT = typer.Option(
+    None,
+    "--lr",
+    help="Adam learning rate, also δ of eq. A.14 (default 3e-4, chosen on validation; "
+    "the authors' 1e-5 is for one video per step).",
+)
+DROPOUT_OPT = typer.Option(
+    None, "--dropout", help="Input dropout probability (default 0.3, the authors')."
+)
+BATCH_OPT = typer.Option(
+    None,
+    "--batch-videos",
+    help="Videos of one task per Adam step (default 32). 1 with --exact-a14 autograd: the "
+    "authors' reference loop.",
+)
+A14_OPT = typer.Option(
+    "closed",
+    "--exact-a14",
+    help="Y-update costs: closed (closed form) or autograd (double backward, as the authors).",
+)
+
+
+def _method_options(
+    *,
+    related: bool,
+    no_constraints: bool,
+    hard_constraints: bool,
+    penalty: float,
+    no_stem: bool,
+    device: str,
+    seed: int,
+    a14: str,
+    hyper: dict[str, float | None],
+):
+    from instructvid.steps.protocol import MethodOptions
+
+    if no_constraints and hard_constraints:
+        raise typer.BadParameter(
+            "--no-constraints and --hard-constraints exclude each other",
+            param_hint="--hard-constraints",
+        )
+    if a14 not in ("closed", "autograd"):
+        raise typer.BadParameter("expected closed or autograd", param_hint="--exact-a14")
+    if device not in ("auto", "cpu", "cuda"):
+        raise typer.BadParameter("expected auto, cpu or cuda", param_hint="--device")
+    return MethodOptions(
+        related=related,
+        constraints="none" if no_constraints else "hard" if hard_constraints else "penalty",
+        penalty=penalty,
+        stem=not no_stem,
+        hyper={k: float(v) for k, v in hyper.items() if v is not None},
+        a14=a14,
+        device=device,
+        seed=seed,
+    )
 
 
 def _open(data: Path, release: Path | None, features: Path | None, constraints: Path | None):
@@ -110,13 +194,28 @@ def benchmark(
     data: Path = DATA_ARG,
     out: Path = typer.Option(..., "--out", help="Folder for <method>.json, results.md and plots."),
     methods: str = typer.Option(
-        "uniform", "--methods", help="Comma-separated methods (available: uniform, random)."
+        "uniform",
+        "--methods",
+        help="Comma-separated methods: uniform, random, supervised, task, step, component, "
+        "component-task, alayrac (and step-primary, component-primary).",
     ),
     splits: int = typer.Option(20, "--splits", help="Number of random splits (20 in the thesis)."),
     n_train: int = typer.Option(
         30, "--n-train", help="Training videos per primary task (30 in the thesis)."
     ),
     seed: int = typer.Option(0, "--seed", help="Seed of the splits and of random methods."),
+    related: bool = RELATED_OPT,
+    no_constraints: bool = NO_CONSTRAINTS_OPT,
+    hard_constraints: bool = HARD_CONSTRAINTS_OPT,
+    penalty: float = PENALTY_OPT,
+    no_stem: bool = NO_STEM_OPT,
+    device: str = DEVICE_OPT,
+    epochs_init: int | None = EPOCHS_INIT_OPT,
+    epochs: int | None = EPOCHS_OPT,
+    lr: float | None = LR_OPT,
+    dropout: float | None = DROPOUT_OPT,
+    batch_videos: int | None = BATCH_OPT,
+    a14: str = A14_OPT,
     release: Path | None = RELEASE_OPT,
     features: Path | None = FEATURES_OPT,
     constraints: Path | None = CONSTRAINTS_OPT,
@@ -124,15 +223,34 @@ def benchmark(
     """The 20-split protocol (thesis §3.6.1): recall per task, mean ± std over splits.
 
     Writes OUT/<method>.json (recall as fractions, with std and per_split), OUT/results.md
-    (Table 3.3 layout, paper rows beside ours) and OUT/recall.png. Interrupted runs resume.
+    (Table 3.3 layout, paper rows beside ours; Table 3.4 when its six methods ran),
+    OUT/recall.png (per task) and OUT/methods.png (per method). Interrupted runs resume
+    (finished splits are cached, trained methods checkpoint every epoch).
     """
     from instructvid.io.atomic import atomic_write_text
-    from instructvid.report.plots import recall_bar_plot
-    from instructvid.report.tables import results_markdown
+    from instructvid.report.plots import method_summary_plot, recall_bar_plot
+    from instructvid.report.tables import results_markdown, sharing_markdown
     from instructvid.steps.protocol import run_benchmark
 
     dataset = _open(data, release, features, constraints)
     names = [m.strip() for m in methods.split(",") if m.strip()]
+    options = _method_options(
+        related=related,
+        no_constraints=no_constraints,
+        hard_constraints=hard_constraints,
+        penalty=penalty,
+        no_stem=no_stem,
+        device=device,
+        seed=seed,
+        a14=a14,
+        hyper={
+            "epochs_init": epochs_init,
+            "epochs": epochs,
+            "lr": lr,
+            "dropout": dropout,
+            "batch_videos": batch_videos,
+        },
+    )
     try:
         with progress_bar("benchmark") as update:
             summaries = run_benchmark(
@@ -142,18 +260,393 @@ def benchmark(
                 n_splits=splits,
                 n_train=n_train,
                 seed=seed,
+                options=options,
                 progress=lambda m, done, total: update(done, total),
             )
     except KeyError as exc:
         raise typer.BadParameter(str(exc.args[0]), param_hint="--methods") from None
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted[/yellow]: rerun the same command to resume")
+        raise typer.Exit(130) from None
     titles = {t: task.title for t, task in dataset.tasks.items()}
-    atomic_write_text(Path(out) / "results.md", results_markdown(summaries, titles))
+    markdown = results_markdown(summaries, titles)
+    sharing = sharing_markdown(summaries) if related else None
+    if sharing is not None:
+        markdown += "\nSharing (Table 3.4 layout; paper in parentheses):\n\n" + sharing
+    atomic_write_text(Path(out) / "results.md", markdown)
     recall_bar_plot(summaries, titles, Path(out) / "recall.png")
+    method_summary_plot(summaries, Path(out) / "methods.png")
     table = Table(title=f"Recall (%) over {splits} splits")
     table.add_column("method")
     table.add_column("recall %", justify="right")
     table.add_column("± std", justify="right")
+    table.add_column("mAP %", justify="right")
     for name, summary in summaries.items():
-        table.add_row(name, f"{100 * summary['mean']:.1f}", f"{100 * summary['std']:.1f}")
+        mp = summary.get("map")
+        table.add_row(
+            name,
+            f"{100 * summary['mean']:.1f}",
+            f"{100 * summary['std']:.1f}",
+            f"{100 * mp['mean']:.1f}" if isinstance(mp, dict) else "–",
+        )
     console.print(table)
     console.print(f"results: {Path(out) / 'results.md'}")
+
+
+@app.command("train")
+def train(
+    data: Path = DATA_ARG,
+    out: Path = typer.Option(..., "--out", help="RUN folder (config, checkpoints, model)."),
+    share: str = typer.Option(
+        "component", "--share", help="Sharing level: component, step, task or component-task."
+    ),
+    supervised: bool = typer.Option(
+        False, "--supervised", help="Train on the ground truth instead (the supervised topline)."
+    ),
+    n_train: int = typer.Option(30, "--n-train", help="Training videos per primary task."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the split and of training."),
+    related: bool = RELATED_OPT,
+    no_constraints: bool = NO_CONSTRAINTS_OPT,
+    hard_constraints: bool = HARD_CONSTRAINTS_OPT,
+    penalty: float = PENALTY_OPT,
+    no_stem: bool = NO_STEM_OPT,
+    device: str = DEVICE_OPT,
+    epochs_init: int | None = EPOCHS_INIT_OPT,
+    epochs: int | None = EPOCHS_OPT,
+    lr: float | None = LR_OPT,
+    dropout: float | None = DROPOUT_OPT,
+    batch_videos: int | None = BATCH_OPT,
+    a14: str = A14_OPT,
+    cache_mb: float = typer.Option(
+        1024,
+        "--cache-mb",
+        help="Features kept in memory between epochs (MB); the rest is re-read each epoch.",
+    ),
+    release: Path | None = RELEASE_OPT,
+    features: Path | None = FEATURES_OPT,
+    constraints: Path | None = CONSTRAINTS_OPT,
+) -> None:
+    """Train a step model on split 0 of SEED (thesis §3.4); resumable, deterministic.
+
+    Everything is written under RUN; DATA is only read. Interrupt with Ctrl-C and rerun the
+    same command to resume from the last finished epoch.
+    """
+    from instructvid.steps.run import RunConfigError, train_run
+    from instructvid.text.components import SHARE_LEVELS
+
+    if share not in SHARE_LEVELS:
+        raise typer.BadParameter(f"expected one of {', '.join(SHARE_LEVELS)}", param_hint="--share")
+    dataset = _open(data, release, features, constraints)
+    options = _method_options(
+        related=related,
+        no_constraints=no_constraints,
+        hard_constraints=hard_constraints,
+        penalty=penalty,
+        no_stem=no_stem,
+        device=device,
+        seed=seed,
+        a14=a14,
+        hyper={
+            "epochs_init": epochs_init,
+            "epochs": epochs,
+            "lr": lr,
+            "dropout": dropout,
+            "batch_videos": batch_videos,
+        },
+    )
+    try:
+        with progress_bar("epochs") as update:
+            result = train_run(
+                dataset,
+                out,
+                share="task" if supervised else share,
+                supervised=supervised,
+                n_train=n_train,
+                seed=seed,
+                options=options,
+                progress=update,
+                cache_mb=cache_mb,
+            )
+    except (RunConfigError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        console.print(
+            f"[yellow]interrupted[/yellow]: finished epochs are saved in {out}; "
+            "rerun the same command to resume"
+        )
+        raise typer.Exit(130) from None
+    if result.already_finished:
+        console.print(f"{out} is already trained ({len(result.history)} epochs); nothing to do")
+    else:
+        seconds = sum(float(r.get("seconds") or 0) for r in result.history)
+        resumed = f", resumed after epoch {result.resumed_from}" if result.resumed_from else ""
+        console.print(
+            f"trained {len(result.history)} epochs in {seconds:.1f} s{resumed}; "
+            f"{result.model.vocabulary.n_components} components ({result.model.vocabulary.share})"
+        )
+    console.print(
+        f"model: [bold]{Path(out) / 'model'}[/bold]; evaluate with `steps evaluate {out}`"
+    )
+
+
+@app.command("evaluate")
+def evaluate(
+    run: Path = typer.Argument(..., help="A RUN folder written by `steps train`."),
+    json_out: Path | None = typer.Option(
+        None, "--json", help="Where to write the result JSON (default RUN/evaluation.json)."
+    ),
+    data: Path | None = typer.Option(
+        None, "--data", help="DATA folder, if it moved since training (default: as recorded)."
+    ),
+) -> None:
+    """Recall per primary task on the test split recorded in RUN (and the step mAP)."""
+    from instructvid.io.atomic import atomic_write_json
+    from instructvid.io.crosstask import CrossTaskFormatError
+    from instructvid.steps.run import RunConfigError, RunLayout, evaluate_run
+
+    try:
+        with progress_bar("test videos") as update:
+            result = evaluate_run(run, data_root=data, progress=update)
+    except (RunConfigError, CrossTaskFormatError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    target = json_out or RunLayout(run).evaluation
+    atomic_write_json(target, result)
+    table = Table(title=f"Recall (%) of {result['method']} on {result['n_videos']} test videos")
+    table.add_column("task")
+    table.add_column("recall %", justify="right")
+    for task_id, value in result["per_task"].items():
+        table.add_row(task_id, f"{100 * value:.1f}")
+    table.add_row("mean", f"{100 * result['mean']:.1f}", end_section=True)
+    console.print(table)
+    console.print(f"step mAP: {100 * result['map']:.1f} %; written to {target}")
+
+
+@app.command("localize")
+def localize(
+    run: Path = typer.Argument(..., help="A RUN folder written by `steps train`."),
+    features_file: Path = typer.Option(
+        ..., "--features", help="The video's (T, d) .npy features, one row per second."
+    ),
+    task: str | None = typer.Option(None, "--task", help="A task id (its steps from the cards)."),
+    steps: str | None = typer.Option(
+        None, "--steps", help='Comma-separated steps, e.g. "pour milk,whisk mixture".'
+    ),
+    json_out: Path | None = typer.Option(
+        None, "--json", help="Where to write the JSON (default RUN/localize/<name>.json)."
+    ),
+) -> None:
+    """Step times (seconds) in a new video, also for a task never seen in training."""
+    import warnings
+
+    from instructvid.io.atomic import atomic_write_json
+    from instructvid.io.crosstask import CrossTaskFormatError
+    from instructvid.steps.localize import localize as localize_video
+    from instructvid.steps.localize import parse_steps
+    from instructvid.steps.run import RunConfigError, RunLayout
+    from instructvid.text.components import UnknownComponentsWarning
+
+    if (task is None) == (steps is None):
+        raise typer.BadParameter("give exactly one of --task or --steps", param_hint="--task")
+    try:
+        step_list = parse_steps(steps) if steps is not None else None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UnknownComponentsWarning)
+            _, payload = localize_video(run, features_file, task_id=task, steps=step_list)
+    except (RunConfigError, CrossTaskFormatError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    for w in caught:
+        if issubclass(w.category, UnknownComponentsWarning):
+            console.print(f"[yellow]warning:[/yellow] {w.message}")
+    table = Table(title=f"Steps in {features_file.name} ({payload['n_seconds']} s)")
+    table.add_column("#", justify="right")
+    table.add_column("step")
+    table.add_column("time (s)", justify="right")
+    table.add_column("log p", justify="right")
+    table.add_column("unknown words")
+    for row in payload["steps"]:
+        table.add_row(
+            str(row["index"]),
+            row["step"],
+            f"{row['start_s']:.0f}–{row['end_s']:.0f}",
+            f"{row['log_prob']:.2f}",
+            ", ".join(row["unknown_words"]),
+        )
+    console.print(table)
+    target = json_out or RunLayout(run).localize(features_file.stem)
+    atomic_write_json(target, payload)
+    console.print(f"written to {target}")
+
+
+@app.command("tune")
+def tune(
+    data: Path = DATA_ARG,
+    out: Path = typer.Option(..., "--out", help="Folder for tune.json and per-point caches."),
+    grid: str = typer.Option(
+        "lr=1e-4,1e-3;dropout=0.3,0.5",
+        "--grid",
+        help='Hyper-parameter grid, e.g. "lr=1e-5,1e-4;dropout=0.3,0.5" (Cartesian product).',
+    ),
+    method: str = typer.Option("component", "--method", help="The method to tune."),
+    n_train: int = typer.Option(30, "--n-train", help="Training videos per primary task."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the split and of training."),
+    related: bool = RELATED_OPT,
+    no_constraints: bool = NO_CONSTRAINTS_OPT,
+    hard_constraints: bool = HARD_CONSTRAINTS_OPT,
+    penalty: float = PENALTY_OPT,
+    no_stem: bool = NO_STEM_OPT,
+    device: str = DEVICE_OPT,
+    epochs_init: int | None = EPOCHS_INIT_OPT,
+    epochs: int | None = EPOCHS_OPT,
+    lr: float | None = LR_OPT,
+    dropout: float | None = DROPOUT_OPT,
+    batch_videos: int | None = BATCH_OPT,
+    a14: str = A14_OPT,
+    release: Path | None = RELEASE_OPT,
+    features: Path | None = FEATURES_OPT,
+    constraints: Path | None = CONSTRAINTS_OPT,
+) -> None:
+    """Choose hyper-parameters on the fixed validation videos only (never the test videos)."""
+    from instructvid.steps.tune import parse_grid
+    from instructvid.steps.tune import tune as run_tune
+
+    try:
+        parsed = parse_grid(grid)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--grid") from None
+    dataset = _open(data, release, features, constraints)
+    options = _method_options(
+        related=related,
+        no_constraints=no_constraints,
+        hard_constraints=hard_constraints,
+        penalty=penalty,
+        no_stem=no_stem,
+        device=device,
+        seed=seed,
+        a14=a14,
+        hyper={
+            "epochs_init": epochs_init,
+            "epochs": epochs,
+            "lr": lr,
+            "dropout": dropout,
+            "batch_videos": batch_videos,
+        },
+    )
+    try:
+        with progress_bar("grid points") as update:
+            result = run_tune(
+                dataset,
+                out,
+                grid=parsed,
+                method=method,
+                n_train=n_train,
+                seed=seed,
+                options=options,
+                progress=update,
+            )
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted[/yellow]: rerun the same command to resume")
+        raise typer.Exit(130) from None
+    table = Table(title=f"Validation recall (%) of {method} ({result['n_val_videos']} videos)")
+    for name in parsed:
+        table.add_column(name, justify="right")
+    table.add_column("recall %", justify="right")
+    for point in result["points"]:
+        best = point["params"] == result["best"]["params"]
+        cells = [f"{point['params'][n]:g}" for n in parsed]
+        value = f"{100 * point['mean']:.1f}"
+        table.add_row(*cells, f"[bold]{value} ←[/bold]" if best else value)
+    console.print(table)
+    chosen = ", ".join(f"{k}={v:g}" for k, v in result["best"]["params"].items())
+    console.print(f"choice: [bold]{chosen}[/bold]; written to {Path(out) / 'tune.json'}")
+
+
+@app.command("transfer")
+def transfer(
+    data: Path = DATA_ARG,
+    out: Path = typer.Option(..., "--out", help="Folder for transfer.json and transfer.png."),
+    counts: str | None = typer.Option(
+        None, "--counts", help="Numbers of related tasks, e.g. 1,5,20,65 (default 1,2,5,…,all)."
+    ),
+    splits: int = typer.Option(1, "--splits", help="Number of random splits."),
+    n_train: int = typer.Option(30, "--n-train", help="Training videos per primary task."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the splits and of training."),
+    no_constraints: bool = NO_CONSTRAINTS_OPT,
+    hard_constraints: bool = HARD_CONSTRAINTS_OPT,
+    penalty: float = PENALTY_OPT,
+    no_stem: bool = NO_STEM_OPT,
+    device: str = DEVICE_OPT,
+    epochs_init: int | None = EPOCHS_INIT_OPT,
+    epochs: int | None = EPOCHS_OPT,
+    lr: float | None = LR_OPT,
+    dropout: float | None = DROPOUT_OPT,
+    batch_videos: int | None = BATCH_OPT,
+    a14: str = A14_OPT,
+    release: Path | None = RELEASE_OPT,
+    features: Path | None = FEATURES_OPT,
+    constraints: Path | None = CONSTRAINTS_OPT,
+) -> None:
+    """Novel-task transfer (Fig. 3.8): train on n related tasks only, test on primary tasks."""
+    from instructvid.steps.transfer import transfer_curve
+
+    try:
+        parsed = [int(c) for c in counts.split(",") if c.strip()] if counts else None
+    except ValueError:
+        raise typer.BadParameter("expected integers, e.g. 1,5,20", param_hint="--counts") from None
+    dataset = _open(data, release, features, constraints)
+    options = _method_options(
+        related=True,
+        no_constraints=no_constraints,
+        hard_constraints=hard_constraints,
+        penalty=penalty,
+        no_stem=no_stem,
+        device=device,
+        seed=seed,
+        a14=a14,
+        hyper={
+            "epochs_init": epochs_init,
+            "epochs": epochs,
+            "lr": lr,
+            "dropout": dropout,
+            "batch_videos": batch_videos,
+        },
+    )
+    try:
+        with progress_bar("transfer points") as update:
+            result = transfer_curve(
+                dataset,
+                out,
+                counts=parsed,
+                n_splits=splits,
+                n_train=n_train,
+                seed=seed,
+                options=options,
+                progress=update,
+            )
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted[/yellow]: rerun the same command to resume")
+        raise typer.Exit(130) from None
+    table = Table(title="Novel-task transfer: recall (%) on primary tasks")
+    table.add_column("related tasks", justify="right")
+    table.add_column("recall %", justify="right")
+    table.add_column("± std", justify="right")
+    table.add_column("words covered %", justify="right")
+    for n, m, sd, cov in zip(
+        result["counts"], result["mean"], result["std"], result["word_coverage"], strict=True
+    ):
+        table.add_row(str(n), f"{100 * m:.1f}", f"{100 * sd:.1f}", f"{100 * cov:.0f}")
+    console.print(table)
+    for key, label in (("uniform", "uniform"), ("target", "trained on the target tasks")):
+        if key in result:
+            console.print(
+                f"{label}: {100 * result[key]['mean']:.1f} ± {100 * result[key]['std']:.1f}"
+            )
+    console.print(f"written to {Path(out) / 'transfer.json'} and {Path(out) / 'transfer.png'}")

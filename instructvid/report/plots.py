@@ -48,3 +48,61 @@ def recall_bar_plot(
         fig.savefig(handle, format="png", dpi=120)
     plt.close(fig)
     return path
+
+
+def transfer_plot(result: Mapping[str, object], path: str | Path) -> Path:
+    """Recall (%) vs the number of related training tasks (thesis Fig. 3.8).
+
+    ``result`` as written by :func:`instructvid.steps.transfer.transfer_curve`: ``counts``,
+    ``mean``, ``std`` (fractions) and optional ``uniform``/``target`` lines (``mean``, ``std``).
+    """
+    counts = np.asarray(result["counts"], dtype=float)
+    mean = 100 * np.asarray(result["mean"], dtype=float)
+    std = 100 * np.asarray(result["std"], dtype=float)
+    fig, ax = plt.subplots(figsize=(6.0, 4.0))
+    ax.errorbar(counts, mean, yerr=std, marker="o", capsize=3, label="trained on related tasks")
+    styles = {
+        "target": ("trained on the target tasks", "tab:green"),
+        "uniform": ("uniform", "tab:gray"),
+    }
+    for key, (label, colour) in styles.items():
+        line = result.get(key)
+        if isinstance(line, Mapping):
+            value = 100 * float(line["mean"])
+            ax.axhline(value, color=colour, linestyle="--", label=f"{label} ({value:.1f})")
+    ax.set_xscale("log")
+    ax.set_xticks(counts)
+    ax.set_xticklabels([str(int(c)) for c in counts])
+    ax.set_xlabel("number of related tasks used for training")
+    ax.set_ylabel("recall on primary tasks (%)")
+    ax.set_title("Novel-task transfer (mean ± std over splits)")
+    ax.legend(loc="best")
+    fig.tight_layout()
+    path = Path(path)
+    with atomic_open(path, "wb") as handle:
+        fig.savefig(handle, format="png", dpi=120)
+    plt.close(fig)
+    return path
+
+
+def method_summary_plot(summaries: Mapping[str, Mapping[str, object]], path: str | Path) -> Path:
+    """Horizontal bars: mean recall (%) of each method over splits, error bars = std."""
+    methods = list(summaries)
+    means = [100 * float(summaries[m]["mean"]) for m in methods]  # type: ignore[arg-type]
+    stds = [100 * float(summaries[m].get("std", 0.0)) for m in methods]  # type: ignore[arg-type]
+    fig, ax = plt.subplots(figsize=(6.0, 0.45 * len(methods) + 1.2))
+    y = np.arange(len(methods))[::-1]
+    ax.barh(y, means, xerr=stds, color="tab:blue", capsize=3)
+    for yi, value, err in zip(y, means, stds, strict=True):
+        ax.text(value + err + 0.8, yi, f"{value:.1f}", va="center", fontsize=8)
+    ax.set_xlim(0, max(m + s for m, s in zip(means, stds, strict=True)) * 1.12 + 1)
+    ax.set_yticks(y)
+    ax.set_yticklabels(methods)
+    ax.set_xlabel("recall (%), mean ± std over splits")
+    ax.set_title("Step localization recall per method")
+    fig.tight_layout()
+    path = Path(path)
+    with atomic_open(path, "wb") as handle:
+        fig.savefig(handle, format="png", dpi=120)
+    plt.close(fig)
+    return path

@@ -138,3 +138,34 @@ def ascii_summary(summaries: Mapping[str, Mapping[str, object]]) -> Sequence[tup
         (m, _pct(s["mean"]), _pct(s.get("std")))  # type: ignore[arg-type]
         for m, s in summaries.items()
     ]
+
+
+#: Table 3.4 of the thesis (recall %): rows step/component, columns unshared primary, shared
+#: primary, shared primary + related; with the benchmark method giving each cell.
+TABLE_3_4: dict[str, tuple[tuple[str, float], ...]] = {
+    "step-based": (("task", 18.6), ("step-primary", 18.9), ("step", 19.8)),
+    "component-based": (("component-task", 18.7), ("component-primary", 20.2), ("component", 22.4)),
+}
+
+
+def sharing_markdown(summaries: Mapping[str, Mapping[str, object]]) -> str | None:
+    """Table 3.4 layout (recall %, mean ± std; paper in parentheses) from benchmark summaries.
+
+    Needs the six methods ``task``, ``step-primary``, ``step``, ``component-task``,
+    ``component-primary``, ``component`` (related tasks on for the last column); returns
+    ``None`` when one is missing.
+    """
+    needed = [m for cells in TABLE_3_4.values() for m, _ in cells]
+    if any(m not in summaries for m in needed):
+        return None
+    lines = [
+        "| sharing \\ data | unshared primary | shared primary | shared primary + related |",
+        "|---|---|---|---|",
+    ]
+    for row, cells in TABLE_3_4.items():
+        values = [
+            f"{_pct(summaries[m]['mean'])} ± {_pct(summaries[m].get('std'))} ({paper:.1f})"  # type: ignore[arg-type]
+            for m, paper in cells
+        ]
+        lines.append("| " + " | ".join([row, *values]) + " |")
+    return "\n".join(lines) + "\n"

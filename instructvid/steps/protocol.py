@@ -9,16 +9,27 @@ is the same on every machine and for every method.
 
 Methods are registered by name in :data:`METHODS`. A method maps a split to per-video
 predictions: a (T, K) 0/1 matrix with one second per step, and optionally (T, K) step scores
-(higher = more likely), used for the step mAP. Results of each (method, split) are cached as
-JSON under ``out/splits/<method>/`` so an interrupted benchmark resumes where it stopped.
+(higher = more likely), used for the step mAP. It is called as
+``method(data, split, rng, options)`` with the benchmark's :class:`MethodOptions` (related
+tasks, constraint mode, hyper-parameters, device, seed, a folder for checkpoints). Results of
+each (method, split) are cached as JSON under ``out/splits/<method>/`` together with the
+settings that produced them (split settings and the options the method declared it uses), so
+an interrupted benchmark resumes where it stopped and changed settings are recomputed. Trained
+methods also checkpoint every epoch under ``out/runs/``.
+
+The trained methods (``supervised``, ``task``, ``step``, ``component``, ``component-task``,
+``alayrac``, …) live in :mod:`instructvid.steps.methods` and are registered when this module is
+imported.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -95,11 +106,53 @@ class Predictions:
     scores: dict[str, dict[str, np.ndarray]] | None = None
 
 
-#: A method: (dataset, split, generator) -> predictions on ``split.test``.
-Method = Callable[[CrossTaskData, Split, np.random.Generator], Predictions]
+@dataclass(frozen=True)
+class MethodOptions:
+    """Options a benchmark passes to every method (each uses those that concern it).
+
+    Attributes:
+        related: add the related tasks' videos to the training set of sharing methods.
+        constraints: narration constraints at training: ``"penalty"`` (λ·C, the authors'),
+            ``"hard"`` (forbidden cells) or ``"none"``.
+        penalty: λ.
+        stem: stem step words into components.
+        hyper: hyper-parameter overrides (``lr``, ``dropout``, ``epochs_init``, ``epochs``,
+            ``batch_videos``; ``fw_iterations``, ``ridge`` for ``alayrac``); missing ones take
+            each method's defaults.
+        a14: Y-update costs, ``"closed"`` or ``"autograd"``.
+        device: ``"cpu"``, ``"cuda"`` or ``"auto"``.
+        seed: seed of the methods' randomness (training initialisation, order, dropout).
+        work_dir: a folder where a method may keep checkpoints (set by :func:`run_benchmark`).
+    """
+
+    related: bool = True
+    constraints: str = "penalty"
+    penalty: float = 1e4
+    stem: bool = True
+    hyper: Mapping[str, float] = field(default_factory=dict)
+    a14: str = "closed"
+    device: str = "cpu"
+    seed: int = 0
+    work_dir: Path | None = None
+
+    def settings(self, keys: Iterable[str]) -> dict[str, Any]:
+        """The options named in ``keys`` as JSON values (``hyper`` sorted by name)."""
+        out: dict[str, Any] = {}
+        for key in keys:
+            value = getattr(self, key)
+            if key == "hyper":
+                value = {k: float(v) for k, v in sorted(dict(value).items())}
+            out[key] = value
+        return out
 
 
-def _uniform(data: CrossTaskData, split: Split, rng: np.random.Generator) -> Predictions:
+#: A method: (dataset, split, generator, options) -> predictions on ``split.test``.
+Method = Callable[[CrossTaskData, Split, np.random.Generator, MethodOptions], Predictions]
+
+
+def _uniform(
+    data: CrossTaskData, split: Split, rng: np.random.Generator, options: MethodOptions
+) -> Predictions:
     labels = {
         task_id: {
             vid: uniform_assignment(data.check_length(task_id, vid), data.task(task_id).n_steps)
@@ -110,7 +163,9 @@ def _uniform(data: CrossTaskData, split: Split, rng: np.random.Generator) -> Pre
     return Predictions(labels=labels)
 
 
-def _random(data: CrossTaskData, split: Split, rng: np.random.Generator) -> Predictions:
+def _random(
+    data: CrossTaskData, split: Split, rng: np.random.Generator, options: MethodOptions
+) -> Predictions:
     labels: dict[str, dict[str, np.ndarray]] = {}
     scores: dict[str, dict[str, np.ndarray]] = {}
     for task_id, vids in split.test.items():
@@ -123,17 +178,31 @@ def _random(data: CrossTaskData, split: Split, rng: np.random.Generator) -> Pred
     return Predictions(labels=labels, scores=scores)
 
 
-#: Registered methods (the trained ones are added by later modules via :func:`register`).
+#: Registered methods (the trained ones are added by :mod:`instructvid.steps.methods`).
 METHODS: dict[str, Method] = {"uniform": _uniform, "random": _random}
 
+#: For each method, the :class:`MethodOptions` fields its results depend on (cache keys).
+METHOD_OPTIONS: dict[str, tuple[str, ...]] = {"uniform": (), "random": ()}
 
-def register(name: str, method: Method) -> None:
-    """Make ``method`` available to :func:`run_benchmark` under ``name``."""
+
+def register(name: str, method: Method, *, options: Iterable[str] = ()) -> None:
+    """Make ``method`` available to :func:`run_benchmark` under ``name``.
+
+    Args:
+        options: names of the :class:`MethodOptions` fields that change its results; they are
+            part of the cache key of its per-split results.
+    """
     METHODS[name] = method
+    METHOD_OPTIONS[name] = tuple(options)
 
 
 def evaluate_split(
-    data: CrossTaskData, split: Split, method: str, *, seed: int = 0
+    data: CrossTaskData,
+    split: Split,
+    method: str,
+    *,
+    seed: int = 0,
+    options: MethodOptions | None = None,
 ) -> dict[str, object]:
     """Run one method on one split and score it (recall, and mAP when it gives scores).
 
@@ -142,8 +211,10 @@ def evaluate_split(
     """
     if method not in METHODS:
         raise KeyError(f"unknown method {method!r}; known: {', '.join(sorted(METHODS))}")
+    if options is None:
+        options = MethodOptions(seed=seed)
     rng = np.random.default_rng([seed, split.index, _stable_hash(method)])
-    preds = METHODS[method](data, split, rng)
+    preds = METHODS[method](data, split, rng, options)
     truth = {
         task_id: {vid: data.ground_truth(task_id, vid) for vid in vids}
         for task_id, vids in split.test.items()
@@ -205,30 +276,45 @@ def run_benchmark(
     n_splits: int = 20,
     n_train: int = 30,
     seed: int = 0,
+    options: MethodOptions | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, dict[str, object]]:
     """Run the protocol for each method; write ``out/<method>.json`` and return the summaries.
 
     Per-split results are cached under ``out/splits/<method>/split_XX.json`` (written
     atomically); a re-run with the same settings reuses them, so an interrupted benchmark
-    resumes. Changing ``n_train``/``seed``/``n_splits`` invalidates the cache (checked).
+    resumes. Changing ``n_train``/``seed``/``n_splits``, or an option the method uses,
+    invalidates the cache (checked). Trained methods checkpoint under
+    ``out/runs/<method>/<settings hash>/``.
+
+    Args:
+        options: passed to every method (``seed`` defaults to ``seed``; ``work_dir`` is set
+            here).
     """
     out = Path(out)
     methods = list(methods)
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise KeyError(f"unknown method(s) {unknown}; known: {', '.join(sorted(METHODS))}")
+    if options is None:
+        options = MethodOptions(seed=seed)
     splits = make_splits(data, n_splits=n_splits, n_train=n_train, seed=seed)
-    settings = {"n_splits": n_splits, "n_train": n_train, "seed": seed}
+    base = {"n_splits": n_splits, "n_train": n_train, "seed": seed}
     summaries: dict[str, dict[str, object]] = {}
     for method in methods:
+        settings = dict(base)
+        used = options.settings(METHOD_OPTIONS.get(method, ()))
+        if used:
+            settings["options"] = used
+        tag = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
+        method_options = replace(options, work_dir=out / "runs" / method / tag)
         cache = out / "splits" / method
         per_split = []
         for split in splits:
             path = cache / f"split_{split.index:02d}.json"
             cached = _load_cached(path, settings)
             if cached is None:
-                cached = evaluate_split(data, split, method, seed=seed)
+                cached = evaluate_split(data, split, method, seed=seed, options=method_options)
                 atomic_write_json(path, {"settings": settings, "result": cached})
             per_split.append(cached)
             if progress is not None:
@@ -240,7 +326,7 @@ def run_benchmark(
     return summaries
 
 
-def _load_cached(path: Path, settings: Mapping[str, int]) -> dict[str, object] | None:
+def _load_cached(path: Path, settings: Mapping[str, object]) -> dict[str, object] | None:
     if not path.is_file():
         return None
     try:
@@ -250,3 +336,7 @@ def _load_cached(path: Path, settings: Mapping[str, int]) -> dict[str, object] |
     if payload.get("settings") != dict(settings):
         return None
     return payload["result"]
+
+
+# The trained methods register themselves into METHODS (imported last: it imports this module).
+from instructvid.steps import methods as _methods  # noqa: E402, F401

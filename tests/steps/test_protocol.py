@@ -91,7 +91,9 @@ def test_benchmark_resumes_from_cached_splits(tmp_path: Path, monkeypatch) -> No
     calls = []
     original = protocol.METHODS["uniform"]
     monkeypatch.setitem(
-        protocol.METHODS, "uniform", lambda d, s, r: calls.append(s.index) or original(d, s, r)
+        protocol.METHODS,
+        "uniform",
+        lambda d, s, r, o: calls.append(s.index) or original(d, s, r, o),
     )
     run_benchmark(data, out, methods=["uniform"], n_splits=3, n_train=4)
     assert calls == [1]  # only the missing split was recomputed
