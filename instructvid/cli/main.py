@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from instructvid.cli import actionness as actionness_cli
+from instructvid.cli import constraints as constraints_cli
 from instructvid.cli import scene as scene_cli
 from instructvid.cli import steps as steps_cli
 from instructvid.cli import synth as synth_cli
@@ -17,6 +18,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+constraints_cli.register(steps_cli.app)  # steps constraints, constraints-eval, train-text
 app.add_typer(steps_cli.app, name="steps")
 app.add_typer(synth_cli.app, name="synth")
 app.add_typer(scene_cli.app, name="scene")
