@@ -124,7 +124,7 @@ def stats(
     features: Path | None = FEATURES_OPT,
     constraints: Path | None = CONSTRAINTS_OPT,
 ) -> None:
-    """Dataset statistics of the primary tasks, beside the paper's Table 3.2 (in parentheses)."""
+    """Dataset statistics of the primary tasks; the paper's Table 3.2 values on a second row."""
     from instructvid.io.atomic import atomic_write_json, atomic_write_text
     from instructvid.io.crosstask import CrossTaskFormatError
     from instructvid.report.tables import STATS_COLUMNS, stats_cells_split, stats_markdown

@@ -115,8 +115,12 @@ TABLE_3_3: dict[str, tuple[list[float], float]] = {
 
 def _normalise(title: str) -> str:
     words = re.sub(r"[^a-z ]", " ", title.lower()).split()
-    words = [w for w in words if w not in {"make", "a", "an", "the", "to", "how"}]
+    words = [w for w in words if w not in {"make", "a", "an", "the", "to", "how", "your"}]
     return " ".join(w.rstrip("s") for w in words)
+
+
+#: Release card titles that differ from the tables' wording by more than plurals and fillers.
+_TITLE_ALIASES: dict[str, str] = {"make kimchi fried rice": "Make Kimchi Rice"}
 
 
 def match_paper_title(title: str) -> str | None:
@@ -125,6 +129,8 @@ def match_paper_title(title: str) -> str | None:
     Real task cards say e.g. ``"Pickle Cucumbers"`` where the tables say ``"Pickle Cucumber"``;
     matching ignores case, plurals and filler words, then accepts a close match (ratio >= 0.85).
     """
+    if title.strip().lower() in _TITLE_ALIASES:
+        return _TITLE_ALIASES[title.strip().lower()]
     target = _normalise(title)
     normalised = {_normalise(t): t for t in PRIMARY_TASK_TITLES}
     if target in normalised:
