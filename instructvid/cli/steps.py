@@ -7,6 +7,8 @@ The library does the work (:mod:`instructvid.steps`); these functions parse, cal
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -78,9 +80,22 @@ def _method_options(
     device: str,
     seed: int,
     a14: str,
-    hyper: dict[str, float | None],
+    epochs_init: int | None,
+    epochs: int | None,
+    lr: float | None,
+    dropout: float | None,
+    batch_videos: int | None,
 ):
+    """The methods' options from the shared command-line flags (checked here, once)."""
     from instructvid.steps.protocol import MethodOptions
+
+    hyper = {
+        "epochs_init": epochs_init,
+        "epochs": epochs,
+        "lr": lr,
+        "dropout": dropout,
+        "batch_videos": batch_videos,
+    }
 
     if no_constraints and hard_constraints:
         raise typer.BadParameter(
@@ -101,6 +116,19 @@ def _method_options(
         device=device,
         seed=seed,
     )
+
+
+@contextmanager
+def _stop_cleanly() -> Iterator[None]:
+    """Bad settings end with exit 2 and their message; Ctrl-C with exit 130 and how to resume."""
+    try:
+        yield
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted[/yellow]: rerun the same command to resume")
+        raise typer.Exit(130) from None
 
 
 def _open(data: Path, release: Path | None, features: Path | None, constraints: Path | None):
@@ -243,13 +271,11 @@ def benchmark(
         device=device,
         seed=seed,
         a14=a14,
-        hyper={
-            "epochs_init": epochs_init,
-            "epochs": epochs,
-            "lr": lr,
-            "dropout": dropout,
-            "batch_videos": batch_videos,
-        },
+        epochs_init=epochs_init,
+        epochs=epochs,
+        lr=lr,
+        dropout=dropout,
+        batch_videos=batch_videos,
     )
     try:
         with progress_bar("benchmark") as update:
@@ -346,13 +372,11 @@ def train(
         device=device,
         seed=seed,
         a14=a14,
-        hyper={
-            "epochs_init": epochs_init,
-            "epochs": epochs,
-            "lr": lr,
-            "dropout": dropout,
-            "batch_videos": batch_videos,
-        },
+        epochs_init=epochs_init,
+        epochs=epochs,
+        lr=lr,
+        dropout=dropout,
+        batch_videos=batch_videos,
     )
     try:
         with progress_bar("epochs") as update:
@@ -526,32 +550,23 @@ def tune(
         device=device,
         seed=seed,
         a14=a14,
-        hyper={
-            "epochs_init": epochs_init,
-            "epochs": epochs,
-            "lr": lr,
-            "dropout": dropout,
-            "batch_videos": batch_videos,
-        },
+        epochs_init=epochs_init,
+        epochs=epochs,
+        lr=lr,
+        dropout=dropout,
+        batch_videos=batch_videos,
     )
-    try:
-        with progress_bar("grid points") as update:
-            result = run_tune(
-                dataset,
-                out,
-                grid=parsed,
-                method=method,
-                n_train=n_train,
-                seed=seed,
-                options=options,
-                progress=update,
-            )
-    except ValueError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
-    except KeyboardInterrupt:
-        console.print("[yellow]interrupted[/yellow]: rerun the same command to resume")
-        raise typer.Exit(130) from None
+    with _stop_cleanly(), progress_bar("grid points") as update:
+        result = run_tune(
+            dataset,
+            out,
+            grid=parsed,
+            method=method,
+            n_train=n_train,
+            seed=seed,
+            options=options,
+            progress=update,
+        )
     table = Table(title=f"Validation recall (%) of {method} ({result['n_val_videos']} videos)")
     for name in parsed:
         table.add_column(name, justify="right")
@@ -608,32 +623,23 @@ def transfer(
         device=device,
         seed=seed,
         a14=a14,
-        hyper={
-            "epochs_init": epochs_init,
-            "epochs": epochs,
-            "lr": lr,
-            "dropout": dropout,
-            "batch_videos": batch_videos,
-        },
+        epochs_init=epochs_init,
+        epochs=epochs,
+        lr=lr,
+        dropout=dropout,
+        batch_videos=batch_videos,
     )
-    try:
-        with progress_bar("transfer points") as update:
-            result = transfer_curve(
-                dataset,
-                out,
-                counts=parsed,
-                n_splits=splits,
-                n_train=n_train,
-                seed=seed,
-                options=options,
-                progress=update,
-            )
-    except ValueError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
-    except KeyboardInterrupt:
-        console.print("[yellow]interrupted[/yellow]: rerun the same command to resume")
-        raise typer.Exit(130) from None
+    with _stop_cleanly(), progress_bar("transfer points") as update:
+        result = transfer_curve(
+            dataset,
+            out,
+            counts=parsed,
+            n_splits=splits,
+            n_train=n_train,
+            seed=seed,
+            options=options,
+            progress=update,
+        )
     table = Table(title="Novel-task transfer: recall (%) on primary tasks")
     table.add_column("related tasks", justify="right")
     table.add_column("recall %", justify="right")

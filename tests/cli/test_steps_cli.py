@@ -180,3 +180,16 @@ def test_benchmark_trained_methods_and_tune_and_transfer(tmp_path: Path) -> None
     assert curve["counts"] == [1, 2] and len(curve["mean"]) == 2
     assert {"uniform", "target"} <= set(curve)
     assert (tmp_path / "tr" / "transfer.png").is_file()
+
+
+@pytest.mark.parametrize(
+    ("error", "code"), [(ValueError("bad grid"), 2), (KeyboardInterrupt(), 130)]
+)
+def test_long_commands_stop_cleanly(error: BaseException, code: int) -> None:
+    import typer
+
+    from instructvid.cli.steps import _stop_cleanly
+
+    with pytest.raises(typer.Exit) as info, _stop_cleanly():
+        raise error
+    assert info.value.exit_code == code
