@@ -271,7 +271,6 @@ def epoch_reference(
     init = epoch < settings.epochs_init
     net, dev = ctx.net, ctx.device
     stats = EpochStats()
-    lam = settings.penalty if settings.constraints == "penalty" else 0.0
     for j in rng.permutation(len(ctx.videos)):
         i = int(j)
         v = ctx.videos[i]
@@ -279,6 +278,10 @@ def epoch_reference(
         a = ctx.a_torch[v.task_id]
         outside = ctx.outside[i]
         hard = settings.constraints == "hard" and outside is not None and ctx.feasible[i]
+        # λ·C in the loss with "penalty", and with "hard" on a video that no ordered labelling
+        # satisfies (it falls back to the penalty, like in the fast engines).
+        fallback = settings.constraints == "hard" and not ctx.feasible[i]
+        lam = settings.penalty if settings.constraints == "penalty" or fallback else 0.0
         c_np = (
             outside.astype(np.float32)
             if outside is not None

@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 
+from instructvid.steps.model import log_softmax
+
 if TYPE_CHECKING:
     import torch
 
@@ -169,7 +171,7 @@ def theta_gradient_np(
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """NumPy :func:`theta_gradient` (same arguments as arrays, without ``penalty``: the loss
     returned is the −log p part only)."""
-    logp = _log_softmax_np(x @ (a.T @ weight).T + bias @ a)
+    logp = log_softmax(x @ (a.T @ weight).T + bias @ a)
     r = (y.sum(axis=1, keepdims=True) * np.exp(logp) - y) * inv_t[:, None]
     loss = float(-(logp * y).sum(axis=1) @ inv_t)
     return a @ (r.T @ x), a @ r.sum(axis=0), loss
@@ -207,7 +209,7 @@ def a14_costs_np(
     beta = bias @ a
     x_rows = np.concatenate([f[lab] for f, lab in zip(feats, labelled, strict=True)])
     inv_rows = np.repeat(1.0 / lengths, k).astype(np.float32)
-    p_rows = np.exp(_log_softmax_np(x_rows @ vt.T + beta))
+    p_rows = np.exp(log_softmax(x_rows @ vt.T + beta))
     r = (p_rows - np.tile(np.eye(k, dtype=np.float32), (len(feats), 1))) * inv_rows[:, None]
     w2 = np.ascontiguousarray(np.concatenate([vt.T, x_rows.T @ (r @ s)], axis=1))
     bias_u = (s @ r.sum(axis=0)).astype(np.float32)
@@ -228,11 +230,6 @@ def a14_costs_np(
         costs,
     )
     return costs
-
-
-def _log_softmax_np(o: np.ndarray) -> np.ndarray:
-    z = o - o.max(axis=1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
 
 
 @njit(cache=True, nogil=True, boundscheck=False)

@@ -236,7 +236,8 @@ class StepLearner:
 
         Raises:
             ValueError: bad hyper-parameters, no video, a video of a task missing from
-                ``tasks``, or a checkpoint written with other settings.
+                ``tasks`` or whose number of steps is not its task's, or a checkpoint written
+                with other settings.
         """
         self._check_params()
         if self._engine(resolve_device(self.device)) != "fast":
@@ -271,8 +272,12 @@ class StepLearner:
             raise ValueError(f"training videos of tasks without a step list: {missing}")
         if self.supervised and any(v.target is None for v in videos):
             raise ValueError("supervised training needs the ground truth of every video")
-        if len({v.n_steps for v in videos if v.task_id == videos[0].task_id}) > 1:
-            raise ValueError("videos of one task disagree on its number of steps")
+        for v in videos:
+            if v.n_steps != len(tasks[v.task_id]):
+                raise ValueError(
+                    f"task {v.task_id!r}: video {v.video_id!r} has {v.n_steps} steps, but the "
+                    f"task's step list has {len(tasks[v.task_id])}"
+                )
         used = {t: tuple(tasks[t]) for t in sorted({v.task_id for v in videos})}
         vocabulary = ComponentVocabulary.build(used, share=self.share, stem=self.stem)
         device = resolve_device(self.device)
@@ -404,6 +409,6 @@ class StepLearner:
             warnings.warn(
                 f"{bad} video(s) have narration intervals that no ordered labelling satisfies; "
                 "the λ penalty is used for them instead of hard constraints",
-                stacklevel=3,
+                stacklevel=4,  # _hard_feasibility ← _fit ← fit ← the caller of fit
             )
         return out

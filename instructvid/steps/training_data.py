@@ -136,22 +136,32 @@ class FeatureStore:
         mapped = open_features(self.paths[i])
         arr = np.array(mapped, dtype=np.float32)
         del mapped
-        if self._used + arr.nbytes <= self.cache_bytes:
+        if self._fits(arr.nbytes):
             self._cache[i] = arr
             self._used += arr.nbytes
         return arr
 
     def rows(self, i: int, rows: np.ndarray) -> np.ndarray:
-        """(len(rows), d) float32 features of some seconds of video ``i``."""
+        """(len(rows), d) float32 features of some seconds of video ``i``.
+
+        A video the cache can still hold is read whole (and kept); otherwise only ``rows``
+        are read from the file.
+        """
         hit = self._cache.get(i)
         if hit is not None:
             return hit[rows]
-        if self.cache_bytes > self._used:
-            return self.full(i)[rows]
         mapped = open_features(self.paths[i])
+        n_frames, dim = mapped.shape
+        if self._fits(n_frames * dim * np.dtype(np.float32).itemsize):
+            del mapped
+            return self.full(i)[rows]
         arr = np.array(mapped[np.asarray(rows)], dtype=np.float32)
         del mapped
         return arr
+
+    def _fits(self, nbytes: int) -> bool:
+        """Whether ``nbytes`` more of features stay within the cache's budget."""
+        return self._used + nbytes <= self.cache_bytes
 
     def dim(self) -> int:
         """d, from the first file's header."""

@@ -120,31 +120,30 @@ class TrainingState:
             }
 
     def theta_step(self, x: np.ndarray, y: np.ndarray, inv_t: np.ndarray, task_id: str) -> float:
-        """One Adam step on the labelled rows ``x`` (N, d), ``y`` (N, K); returns the loss."""
-        if self.adam is not None and isinstance(self.weight, np.ndarray):
+        """One Adam step on the labelled rows ``x`` (N, d), ``y`` (N, K); returns the loss.
+
+        Fast engines only (the supervised topline always runs on them; the reference engine
+        steps its own ``torch.optim.Adam``).
+        """
+        assert self.adam is not None, "theta_step needs the fast engines' Adam"
+        if isinstance(self.weight, np.ndarray):
             gw, gb, loss = theta_gradient_np(
                 x, y, inv_t, self.weight, self.bias, self.a_np[task_id]
             )
-            self.adam.step([gw, gb])
-            return loss
-        import torch
-
-        dev = self.device
-        with torch.no_grad():
-            gw, gb, loss = theta_gradient(
-                torch.from_numpy(x).to(dev),
-                torch.from_numpy(y).to(dev),
-                torch.from_numpy(inv_t).to(dev),
-                self.weight.detach(),
-                self.bias.detach(),
-                self.a_torch[task_id],
-            )
-        if self.adam is not None:
-            self.adam.step([gw, gb])
         else:
-            self.weight.grad, self.bias.grad = gw, gb
-            self.optimizer.step()
-            self.optimizer.zero_grad()
+            import torch
+
+            dev = self.device
+            with torch.no_grad():
+                gw, gb, loss = theta_gradient(
+                    torch.from_numpy(x).to(dev),
+                    torch.from_numpy(y).to(dev),
+                    torch.from_numpy(inv_t).to(dev),
+                    self.weight,
+                    self.bias,
+                    self.a_torch[task_id],
+                )
+        self.adam.step([gw, gb])
         return loss
 
     def batch_masks(

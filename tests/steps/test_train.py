@@ -22,7 +22,7 @@ from instructvid.steps.methods import training_set
 from instructvid.steps.predict import predict_videos
 from instructvid.steps.protocol import make_splits
 from instructvid.steps.train import StepLearner
-from instructvid.steps.training_data import build_training_videos
+from instructvid.steps.training_data import TrainVideo, build_training_videos
 from tests.steps.planted import planted_world
 
 FAST = {"epochs_init": 4, "epochs": 8, "batch_videos": 4, "lr": 0.05}
@@ -263,3 +263,103 @@ def test_bad_parameters_are_clear_errors(world: CrossTaskData) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         StepLearner(epochs_init=1, epochs=1).fit(videos, tasks)  # no spurious warning
+
+
+# --------------------------------------------------------------------------------------------
+# Hand-built videos: infeasible hard constraints, step-count checks, the supervised θ-step
+
+STEPS3 = ("pour milk", "whisk egg", "add sugar")
+
+
+def _interval_mask(n_frames: int, intervals: list[tuple[int, int]]) -> np.ndarray:
+    """(T, K) uint8 ``allowed`` mask: 1 in [start, end) of each step's interval."""
+    allowed = np.zeros((n_frames, len(intervals)), np.uint8)
+    for k, (start, end) in enumerate(intervals):
+        allowed[start:end, k] = 1
+    return allowed
+
+
+def _video(tmp: Path, task_id: str, vid: str, n_frames: int, n_steps: int, allowed=None, seed=0):
+    x = np.random.default_rng([seed, n_frames]).standard_normal((n_frames, 8)).astype(np.float32)
+    np.save(tmp / f"{vid}.npy", x)
+    return TrainVideo(task_id, vid, tmp / f"{vid}.npy", n_frames, n_steps, allowed)
+
+
+def _infeasible_videos(tmp: Path) -> list[TrainVideo]:
+    """Five videos whose step 3 interval lies before step 2's (no ordered labelling inside the
+    intervals: at least one label must be outside) and one feasible video."""
+    videos = [
+        _video(tmp, "10", f"bad{i}", 30, 3, _interval_mask(30, [(0, 3), (15, 18), (5, 8)]), i)
+        for i in range(5)
+    ]
+    videos.append(_video(tmp, "10", "good", 30, 3, _interval_mask(30, [(0, 3), (8, 11), (20, 23)])))
+    return videos
+
+
+def _violations(learner: StepLearner, videos: list[TrainVideo]) -> dict[str, int]:
+    out = {}
+    for v in videos:
+        rows = learner.labels_[(v.task_id, v.video_id)]
+        out[v.video_id] = int((v.allowed[rows, np.arange(v.n_steps)] == 0).sum())
+    return out
+
+
+@pytest.mark.parametrize(
+    "engine",
+    [
+        {"batch_videos": 1, "a14": "autograd"},  # reference
+        {"batch_videos": 3, "backend": "numpy"},
+        {"batch_videos": 3, "backend": "torch"},
+    ],
+    ids=["reference", "fast-numpy", "fast-torch"],
+)
+def test_hard_constraints_infeasible_videos_fall_back_to_the_penalty(
+    tmp_path: Path, engine: dict
+) -> None:
+    """Every engine puts the λ penalty on a video whose intervals admit no ordered labelling:
+    the Y-updates keep all its labels inside the intervals but the one the ordering forbids
+    (random features, so without λ the labels would land anywhere); feasible videos stay
+    strictly inside."""
+    videos = _infeasible_videos(tmp_path)
+    learner = StepLearner(
+        constraints="hard", epochs_init=1, epochs=3, lr=0.05, random_state=0, **engine
+    )
+    with pytest.warns(UserWarning, match="5 video"):
+        learner.fit(videos, {"10": STEPS3})
+    assert learner.engine_ == ("reference" if engine["batch_videos"] == 1 else "fast")
+    assert learner.history_[-1]["phase"] == "alternate"
+    assert _violations(learner, videos) == {**{f"bad{i}": 1 for i in range(5)}, "good": 0}
+
+
+def test_hard_constraints_warning_points_at_the_callers_line(tmp_path: Path) -> None:
+    videos = _infeasible_videos(tmp_path)
+    learner = StepLearner(constraints="hard", epochs_init=1, epochs=0)
+    with pytest.warns(UserWarning, match="no ordered labelling") as record:
+        learner.fit(videos, {"10": STEPS3})
+    (warning,) = [w for w in record if "no ordered labelling" in str(w.message)]
+    assert Path(warning.filename).resolve() == Path(__file__).resolve()
+
+
+def test_every_task_is_checked_for_its_number_of_steps(tmp_path: Path) -> None:
+    tasks = {"10": STEPS3, "20": ("pour water", "add salt")}
+    good = [_video(tmp_path, "10", "a", 20, 3), _video(tmp_path, "20", "b", 20, 2)]
+    # A video of the second task disagrees (the first task's videos are consistent).
+    odd = _video(tmp_path, "20", "odd", 20, 3)
+    with pytest.raises(ValueError, match=r"task '20'.*video 'odd'.*3 steps"):
+        StepLearner(epochs_init=1, epochs=0).fit([*good, odd], tasks)
+    # Videos that agree with each other but not with their task's step list.
+    with pytest.raises(ValueError, match=r"task '20'.*video 'odd'.*3 steps.*2"):
+        StepLearner(epochs_init=1, epochs=0).fit([good[0], odd], tasks)
+    StepLearner(epochs_init=1, epochs=0).fit(good, tasks)  # consistent: trains
+
+
+def test_supervised_training_never_uses_the_reference_engine(world: CrossTaskData) -> None:
+    """The reference engine's settings with ``supervised``: the fast engine's θ-steps (the
+    supervised topline has no Y-update, so the authors' loop never applies)."""
+    learner, _, _ = _fit(
+        world, share="task", related=False, supervised=True, batch_videos=1, a14="autograd",
+        epochs_init=1, epochs=1,
+    )  # fmt: skip
+    assert learner.engine_ == "fast"
+    assert learner.get_params()["engine"] == "fast"
+    assert [h["phase"] for h in learner.history_] == ["supervised", "supervised"]
