@@ -33,13 +33,14 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from instructvid.io.atomic import atomic_write_json
+from instructvid.io.atomic import atomic_write_json, skip_fsync
 from instructvid.io.crosstask import (
     CrossTaskPaths,
     Segment,
@@ -74,7 +75,7 @@ __all__ = [
 ]
 
 #: Bumped whenever the output for a given (size, seed, dim) changes.
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 
 #: Name of the file written last; its presence marks a complete world.
 WORLD_FILE = "synth_world.json"
@@ -135,7 +136,7 @@ class LatentParams:
     action: float = 0.6
     progress: float = 1.0
     video_offset: float = 0.05
-    noise: float = 0.35
+    noise: float = 0.2
     noise_ar: float = 0.5
     step_log_sd: float = 0.45
     video_background_sd: float = 0.06
@@ -785,9 +786,26 @@ def generate_crosstask(
     write_video_list(paths.videos_val, [_entry(t.task.task_id, v) for t in primary for v in t.val])
     subtitles = out / "subtitles"
 
+    stats: list[tuple[WorldTask, dict[str, float]]] = []
+    # Regenerable output: per-file fsync skipped, one sync before the marker (io/atomic.py).
+    with skip_fsync():
+        _write_videos(world, paths, subtitles, dim, stats, progress)
+    os.sync()
+    atomic_write_json(marker, _describe(world, stats))
+    return out
+
+
+def _write_videos(
+    world: World,
+    paths: CrossTaskPaths,
+    subtitles: Path,
+    dim: int,
+    stats: list[tuple[WorldTask, dict[str, float]]],
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    """Write every video's files (skipping finished ones); append each plan's statistics."""
     total = sum(len(t.videos) for t in world.tasks)
     done = 0
-    stats: list[tuple[WorldTask, dict[str, float]]] = []
     for task in world.tasks:
         for index, vid in enumerate(task.videos):
             plan = plan_video(world, task, index)
@@ -810,9 +828,6 @@ def generate_crosstask(
             done += 1
             if progress is not None:
                 progress(done, total)
-
-    atomic_write_json(marker, _describe(world, stats))
-    return out
 
 
 def _entry(task_id: str, video_id: str) -> VideoEntry:

@@ -26,3 +26,37 @@ def test_json_converts_numpy_and_nan(tmp_path: Path) -> None:
         tmp_path / "a" / "b.json", {"x": np.float32(0.5), "y": np.arange(2), "z": float("nan")}
     )
     assert json.loads(path.read_text()) == {"x": 0.5, "y": [0, 1], "z": None}
+
+
+def test_skip_fsync_keeps_atomic_rename_but_skips_the_flush(tmp_path, monkeypatch):
+    from instructvid.io import atomic
+
+    calls: list[int] = []
+    monkeypatch.setattr(atomic.os, "fsync", lambda fd: calls.append(fd))
+    atomic.atomic_write_text(tmp_path / "a.txt", "durable")
+    assert len(calls) == 1
+    with atomic.skip_fsync():
+        atomic.atomic_write_text(tmp_path / "b.txt", "fast")
+        atomic.atomic_save_npy(tmp_path / "c.npy", np.arange(3))
+    assert len(calls) == 1
+    assert (tmp_path / "b.txt").read_text() == "fast"
+    assert np.load(tmp_path / "c.npy").tolist() == [0, 1, 2]
+    assert not list(tmp_path.glob(".*.tmp"))
+    atomic.atomic_write_text(tmp_path / "d.txt", "durable again")  # the flag is restored
+    assert len(calls) == 2
+
+
+def test_synthetic_world_syncs_once_instead_of_per_file(tmp_path, monkeypatch):
+    from instructvid.io import atomic
+    from instructvid.synth import crosstask as synth
+
+    fsyncs: list[int] = []
+    syncs: list[int] = []
+    monkeypatch.setattr(atomic.os, "fsync", lambda fd: fsyncs.append(fd))
+    monkeypatch.setattr(synth.os, "sync", lambda: syncs.append(1))
+    out = synth.generate_crosstask(tmp_path / "w", size="tiny", seed=0)
+    n_files = sum(1 for p in out.rglob("*") if p.is_file())
+    assert n_files > 20
+    # task cards and video lists (before the loop) and the marker (after the sync) stay durable
+    assert len(fsyncs) <= 5
+    assert syncs == [1]
