@@ -1,112 +1,26 @@
-"""Step localization with actionness (thesis eq. 4.4, Table 4.2).
+"""Step localization with actionness (thesis eq. 4.4, Table 4.2) — re-exported.
 
-Given step scores ``f`` (T, K) of a video (one row per second; higher = more likely, e.g. the
-step classifiers' log-softmax) and per-second actionness ``S`` (T,), the steps are placed at one
-second each, in order, by the exactly-one ordered-assignment DP on
-
-    C[t, k] = (1 − α) · f_k(x_t) + α · S(x_t),
-
-i.e. ``argmax_{t_1 < … < t_K} Σ_k [(1 − α) f_k(x_{t_k}) + α S(x_{t_k})]``. ``α = 0`` is the step
-model alone; the thesis uses ``α = 0.8`` for the CrossTask model (22.4 → 27.0 recall). The two
-terms must be on comparable scales; ``standardize=True`` z-scores ``S`` within the video first
-(our option, off by default). ``α`` is chosen on validation videos by :func:`choose_alpha`
-(CrossTask recall, :mod:`instructvid.metrics.recall`). Pure functions; the step model and the
-command line live elsewhere and call these.
+The functions live in :mod:`instructvid.align.combine`: they are pure array functions around
+the ordered-assignment DP, and the ``steps`` capability (``steps localize`` / ``steps benchmark
+--actionness``) uses them too, which it could not do from here (capabilities do not import each
+other; ``steps`` sees actionness only as plain per-second arrays). Importing them from this
+module keeps working.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from instructvid.align.combine import (
+    DEFAULT_ALPHAS,
+    AlphaChoice,
+    choose_alpha,
+    combine_scores,
+    localize_with_actionness,
+)
 
-import numpy as np
-
-from instructvid.align.dp import ordered_assignment
-from instructvid.metrics.recall import video_recall_counts
-
-__all__ = ["AlphaChoice", "choose_alpha", "combine_scores", "localize_with_actionness"]
-
-
-def combine_scores(
-    step_scores: np.ndarray, actionness: np.ndarray, alpha: float, *, standardize: bool = False
-) -> np.ndarray:
-    """``(1 − α) f + α S`` broadcast over steps.
-
-    Args:
-        step_scores: (T, K) step scores, one row per second.
-        actionness: (T,) per-second actionness.
-        alpha: weight of actionness in ``[0, 1]``.
-        standardize: z-score ``S`` within the video first.
-
-    Returns:
-        float64 (T, K).
-    """
-    f = np.asarray(step_scores, dtype=np.float64)
-    s = np.asarray(actionness, dtype=np.float64).reshape(-1)
-    if f.ndim != 2:
-        raise ValueError(f"step scores must be (T, K), got shape {f.shape}")
-    if s.shape[0] != f.shape[0]:
-        raise ValueError(
-            f"actionness has {s.shape[0]} seconds but the step scores have {f.shape[0]} (rows)"
-        )
-    if not 0 <= alpha <= 1:
-        raise ValueError(f"alpha must be in [0, 1], got {alpha}")
-    if standardize:
-        sd = s.std()
-        s = (s - s.mean()) / sd if sd > 0 else np.zeros_like(s)
-    return (1 - alpha) * f + alpha * s[:, None]
-
-
-def localize_with_actionness(
-    step_scores: np.ndarray, actionness: np.ndarray, alpha: float, *, standardize: bool = False
-) -> np.ndarray:
-    """Eq. 4.4: exactly-one ordered assignment on :func:`combine_scores`.
-
-    Returns:
-        uint8 (T, K) with one 1 per column, at strictly increasing seconds.
-    """
-    combined = combine_scores(step_scores, actionness, alpha, standardize=standardize)
-    return ordered_assignment(combined, exactly_one=True, maximize=True)
-
-
-#: Candidate values of alpha: 0, 0.1, …, 1.
-DEFAULT_ALPHAS = tuple(round(0.1 * i, 1) for i in range(11))
-
-
-@dataclass(frozen=True)
-class AlphaChoice:
-    """The chosen ``alpha`` and the validation recall (fraction) of every candidate."""
-
-    alpha: float
-    recall: dict[float, float]
-
-
-def choose_alpha(
-    videos: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]],
-    alphas: Sequence[float] | np.ndarray = DEFAULT_ALPHAS,
-    *,
-    standardize: bool = False,
-) -> AlphaChoice:
-    """Pick ``α`` maximising recall on validation videos.
-
-    Args:
-        videos: ``(f (T, K), S (T,), ground truth (T, K) 0/1)`` per validation video.
-        alphas: candidates; ties go to the smallest ``α``.
-        standardize: as in :func:`combine_scores`.
-
-    Returns:
-        :class:`AlphaChoice`; recall = matched steps / steps present, pooled over the videos.
-    """
-    if not videos:
-        raise ValueError("choose_alpha needs at least one validation video")
-    recalls: dict[float, float] = {}
-    for a in alphas:
-        matched = total = 0
-        for f, s, gt in videos:
-            pred = localize_with_actionness(f, s, float(a), standardize=standardize)
-            m, t = video_recall_counts(gt, pred)
-            matched += m
-            total += t
-        recalls[float(a)] = matched / total if total else float("nan")
-    best = max(recalls, key=lambda a: (np.nan_to_num(recalls[a], nan=-1.0), -a))
-    return AlphaChoice(best, recalls)
+__all__ = [
+    "DEFAULT_ALPHAS",
+    "AlphaChoice",
+    "choose_alpha",
+    "combine_scores",
+    "localize_with_actionness",
+]

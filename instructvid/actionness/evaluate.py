@@ -51,6 +51,7 @@ from instructvid.io.atomic import atomic_open, atomic_write_json, atomic_write_t
 from instructvid.io.coin import read_coin
 from instructvid.io.crosstask import CrossTaskData, CrossTaskFormatError, open_features
 from instructvid.io.proposals import VideoProposals, read_proposals, write_proposals
+from instructvid.io.scores import ActionnessDir
 from instructvid.metrics.actionness import (
     ARAN,
     FrameAP,
@@ -265,21 +266,18 @@ def model_source(
 
 
 def scores_dir_source(folder: PathLike, *, name: str | None = None) -> ScoreSource:
-    """Per-second scores from ``<folder>/<vid>.npy`` (float (T,) arrays; any per-second cue)."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"{folder}: score folder not found (expected <vid>.npy files)")
+    """Per-second scores from ``<folder>/<vid>.npy`` (float (T,) arrays; any per-second cue).
+
+    Read with :class:`instructvid.io.scores.ActionnessDir`: a missing folder or file raises
+    ``FileNotFoundError``, a malformed array (not (T,), empty, non-finite) ``ValueError``;
+    both name the file.
+    """
+    scores = ActionnessDir(folder)
 
     def fn(v: EvalVideo) -> tuple[np.ndarray, float]:
-        path = folder / f"{v.video_id}.npy"
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: no per-second scores for video {v.video_id!r}")
-        s = np.load(path, allow_pickle=False)
-        if s.ndim != 1 or s.size == 0 or not np.isfinite(s).all():
-            raise ValueError(f"{path}: expected a non-empty finite 1-D array of per-second scores")
-        return s.astype(np.float64), 1.0
+        return scores.read(v.video_id), 1.0
 
-    return ScoreSource(name or folder.name, fn)
+    return ScoreSource(name or Path(folder).name, fn)
 
 
 def second_labels(v: EvalVideo, n_seconds: int) -> np.ndarray:

@@ -70,6 +70,73 @@ A14_OPT = typer.Option(
 )
 
 
+ACTIONNESS_OPT = typer.Option(
+    None,
+    "--actionness",
+    help="Per-second actionness for eq. 4.4: a folder of <vid>.npy (T,) arrays (as written by "
+    "`actionness score`), or an actionness model (RUN folder or model.pt) that scores the "
+    "videos' features (cached under OUT/actionness/).",
+)
+ALPHA_OPT = typer.Option(
+    None,
+    "--alpha",
+    help="Weight α of actionness in eq. 4.4, (1 − α) f + α S, in [0, 1] (default: chosen per "
+    "split on the validation videos, videos_val.csv).",
+)
+STANDARDIZE_OPT = typer.Option(
+    False,
+    "--standardize-actionness",
+    help="z-score the actionness within each video before adding it (default: raw values).",
+)
+
+
+def _is_actionness_model(src: Path) -> bool:
+    """An actionness model (model.pt, or a RUN folder holding one) rather than score arrays."""
+    return (src.is_file() and src.suffix == ".pt") or (
+        src.is_dir() and (src / "model.pt").is_file()
+    )
+
+
+def _actionness_scorer(src: Path):
+    """(score_fn (T, d) → (T,), identity) of an actionness model; the actionness library does
+    the work (load_model, score_video with 1 s clips, as `actionness score`)."""
+    from instructvid.actionness.proposals import score_video
+    from instructvid.actionness.train import load_model
+    from instructvid.steps.actionness import file_identity
+
+    net, _ = load_model(src, device="cpu")
+    model_file = src / "model.pt" if src.is_dir() else src
+    identity = {"model": file_identity(model_file), "clip_seconds": 1}
+    return (lambda x: score_video(net, x, clip_seconds=1)), identity
+
+
+def _actionness_settings(src: Path, alpha: float | None, standardize: bool, cache_root: Path):
+    """ActionnessSettings of `benchmark --actionness SRC [--alpha A]`."""
+    from instructvid.steps.actionness import (
+        ActionnessSettings,
+        ComputedActionness,
+        FolderActionness,
+    )
+
+    if not src.exists():
+        raise typer.BadParameter(f"{src} not found", param_hint="--actionness")
+    if _is_actionness_model(src):
+        score_fn, identity = _actionness_scorer(src)
+        source = ComputedActionness(score_fn, cache_root, identity)
+    elif src.is_dir():
+        source = FolderActionness(src)
+    else:
+        raise typer.BadParameter(
+            f"{src}: expected a folder of <vid>.npy actionness arrays, an actionness RUN "
+            "folder or a model.pt",
+            param_hint="--actionness",
+        )
+    try:
+        return ActionnessSettings(source, alpha=alpha, standardize=standardize)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--alpha") from None
+
+
 def _method_options(
     *,
     related: bool,
@@ -244,6 +311,16 @@ def benchmark(
     dropout: float | None = DROPOUT_OPT,
     batch_videos: int | None = BATCH_OPT,
     a14: str = A14_OPT,
+    actionness: Path | None = ACTIONNESS_OPT,
+    alpha: float | None = ALPHA_OPT,
+    standardize_actionness: bool = STANDARDIZE_OPT,
+    step_scores: list[str] = typer.Option(
+        [],
+        "--step-scores",
+        help="NAME=DIR (repeatable): method NAME whose (T, K) step scores are read from "
+        "DIR/<task>/<vid>.npy or DIR/<vid>.npy (e.g. a text–video embedding model, Table 4.2); "
+        "labelled by the exactly-one DP. Added to --methods.",
+    ),
     release: Path | None = RELEASE_OPT,
     features: Path | None = FEATURES_OPT,
     constraints: Path | None = CONSTRAINTS_OPT,
@@ -253,15 +330,38 @@ def benchmark(
     Writes OUT/<method>.json (recall as fractions, with std and per_split), OUT/results.md
     (Table 3.3 layout, paper rows beside ours; Table 3.4 when its six methods ran),
     OUT/recall.png (per task) and OUT/methods.png (per method). Interrupted runs resume
-    (finished splits are cached, trained methods checkpoint every epoch).
+    (finished splits are cached, trained methods checkpoint every epoch). With --actionness,
+    also OUT/<method>+actionness.json for every method with step scores (eq. 4.4).
     """
     from instructvid.io.atomic import atomic_write_text
     from instructvid.report.plots import method_summary_plot, recall_bar_plot
-    from instructvid.report.tables import results_markdown, sharing_markdown
-    from instructvid.steps.protocol import run_benchmark
+    from instructvid.report.tables import (
+        actionness_markdown,
+        results_markdown,
+        sharing_markdown,
+    )
+    from instructvid.steps.external import parse_step_scores_option, register_external
+    from instructvid.steps.protocol import SCORING_METHODS, run_benchmark
 
+    if alpha is not None and actionness is None:
+        raise typer.BadParameter(
+            "--alpha is the weight of --actionness; give both", param_hint="--alpha"
+        )
     dataset = _open(data, release, features, constraints)
     names = [m.strip() for m in methods.split(",") if m.strip()]
+    for text in step_scores:
+        try:
+            name, folder = parse_step_scores_option(text)
+            register_external(name, folder)
+        except (ValueError, FileNotFoundError) as exc:
+            raise typer.BadParameter(str(exc), param_hint="--step-scores") from None
+        if name not in names:
+            names.append(name)
+    settings = (
+        _actionness_settings(actionness, alpha, standardize_actionness, Path(out) / "actionness")
+        if actionness is not None
+        else None
+    )
     options = _method_options(
         related=related,
         no_constraints=no_constraints,
@@ -288,9 +388,13 @@ def benchmark(
                 seed=seed,
                 options=options,
                 progress=lambda m, done, total: update(done, total),
+                actionness=settings,
             )
     except KeyError as exc:
         raise typer.BadParameter(str(exc.args[0]), param_hint="--methods") from None
+    except (ValueError, FileNotFoundError) as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/yellow]: rerun the same command to resume")
         raise typer.Exit(130) from None
@@ -299,6 +403,9 @@ def benchmark(
     sharing = sharing_markdown(summaries) if related else None
     if sharing is not None:
         markdown += "\nSharing (Table 3.4 layout; paper in parentheses):\n\n" + sharing
+    with_actionness = actionness_markdown(summaries)
+    if with_actionness is not None:
+        markdown += "\nWith actionness (eq. 4.4, Table 4.2):\n\n" + with_actionness
     atomic_write_text(Path(out) / "results.md", markdown)
     recall_bar_plot(summaries, titles, Path(out) / "recall.png")
     method_summary_plot(summaries, Path(out) / "methods.png")
@@ -307,15 +414,30 @@ def benchmark(
     table.add_column("recall %", justify="right")
     table.add_column("± std", justify="right")
     table.add_column("mAP %", justify="right")
+    if settings is not None:
+        table.add_column("α per split", justify="right")
     for name, summary in summaries.items():
         mp = summary.get("map")
-        table.add_row(
+        cells = [
             name,
             f"{100 * summary['mean']:.1f}",
             f"{100 * summary['std']:.1f}",
             f"{100 * mp['mean']:.1f}" if isinstance(mp, dict) else "–",
-        )
+        ]
+        if settings is not None:
+            chosen = summary.get("alpha")
+            cells.append(
+                ", ".join(f"{a:g}" for a in chosen["per_split"]) if isinstance(chosen, dict) else ""
+            )
+        table.add_row(*cells)
     console.print(table)
+    if settings is not None:
+        skipped = [m for m in names if m not in SCORING_METHODS]
+        if skipped:
+            console.print(
+                f"no step scores, actionness does not apply: {', '.join(skipped)}",
+                highlight=False,
+            )
     console.print(f"results: {Path(out) / 'results.md'}")
 
 
@@ -449,57 +571,125 @@ def evaluate(
 
 @app.command("localize")
 def localize(
-    run: Path = typer.Argument(..., help="A RUN folder written by `steps train`."),
-    features_file: Path = typer.Option(
-        ..., "--features", help="The video's (T, d) .npy features, one row per second."
+    run: Path | None = typer.Argument(
+        None, help="A RUN folder written by `steps train` (or give --step-scores instead)."
+    ),
+    features_file: Path | None = typer.Option(
+        None, "--features", help="The video's (T, d) .npy features, one row per second."
     ),
     task: str | None = typer.Option(None, "--task", help="A task id (its steps from the cards)."),
     steps: str | None = typer.Option(
         None, "--steps", help='Comma-separated steps, e.g. "pour milk,whisk mixture".'
     ),
+    step_scores: Path | None = typer.Option(
+        None,
+        "--step-scores",
+        help="A (T, K) .npy of per-second step scores used instead of a RUN (--steps or --task "
+        "with --data then only name the steps; K must match).",
+    ),
+    data: Path | None = typer.Option(
+        None, "--data", help="DATA folder giving the steps of --task with --step-scores."
+    ),
+    actionness: Path | None = typer.Option(
+        None,
+        "--actionness",
+        help="Per-second actionness of this video for eq. 4.4: a (T,) .npy, or an actionness "
+        "model (RUN folder or model.pt) scored on --features. Needs --alpha.",
+    ),
+    alpha: float | None = typer.Option(
+        None,
+        "--alpha",
+        help="Weight α in [0, 1] of eq. 4.4, (1 − α) f + α S; required with --actionness "
+        "(take the α that `steps benchmark --actionness` chose on validation).",
+    ),
+    standardize_actionness: bool = STANDARDIZE_OPT,
     json_out: Path | None = typer.Option(
-        None, "--json", help="Where to write the JSON (default RUN/localize/<name>.json)."
+        None,
+        "--json",
+        help="Where to write the JSON (default RUN/localize/<name>.json, or "
+        "<step-scores>.localize.json beside the --step-scores file).",
     ),
 ) -> None:
     """Step times (seconds) in a new video, also for a task never seen in training."""
     import warnings
 
     from instructvid.io.atomic import atomic_write_json
-    from instructvid.io.crosstask import CrossTaskFormatError
+    from instructvid.io.crosstask import CrossTaskFormatError, open_features
     from instructvid.steps.localize import localize as localize_video
     from instructvid.steps.localize import parse_steps
     from instructvid.steps.run import RunConfigError, RunLayout
     from instructvid.text.components import UnknownComponentsWarning
 
-    if (task is None) == (steps is None):
+    if (run is None) == (step_scores is None):
+        raise typer.BadParameter("give exactly one of RUN or --step-scores", param_hint="RUN")
+    if run is not None and (task is None) == (steps is None):
         raise typer.BadParameter("give exactly one of --task or --steps", param_hint="--task")
+    if actionness is not None and alpha is None:
+        raise typer.BadParameter(
+            "--actionness needs --alpha: α depends on the scales of both scores; take the value "
+            "`steps benchmark --actionness` chose on validation (the thesis's models used 0.8)",
+            param_hint="--alpha",
+        )
     try:
         step_list = parse_steps(steps) if steps is not None else None
+        cue, cue_source = None, None
+        if actionness is not None and _is_actionness_model(actionness):
+            if features_file is None:
+                raise ValueError("an actionness model scores the video's features: give --features")
+            score_fn, _ = _actionness_scorer(actionness)
+            cue = score_fn(open_features(features_file))
+            cue_source = f"model {actionness}"
+        elif actionness is not None:
+            cue, cue_source = actionness, str(actionness)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UnknownComponentsWarning)
-            _, payload = localize_video(run, features_file, task_id=task, steps=step_list)
-    except (RunConfigError, CrossTaskFormatError, ValueError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
+            _, payload = localize_video(
+                run,
+                features_file,
+                task_id=task,
+                steps=step_list,
+                step_scores=step_scores,
+                data_root=data,
+                actionness=cue,
+                actionness_source=cue_source,
+                alpha=alpha,
+                standardize=standardize_actionness,
+            )
+    except (RunConfigError, CrossTaskFormatError, ValueError, FileNotFoundError) as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     for w in caught:
         if issubclass(w.category, UnknownComponentsWarning):
             console.print(f"[yellow]warning:[/yellow] {w.message}")
-    table = Table(title=f"Steps in {features_file.name} ({payload['n_seconds']} s)")
+    name = (step_scores or features_file or Path("video")).name.removesuffix(".npy")
+    title = f"Steps in {name} ({payload['n_seconds']} s)"
+    if payload["alpha"] is not None:
+        title += f", actionness α = {payload['alpha']:g}"
+    table = Table(title=title)
     table.add_column("#", justify="right")
     table.add_column("step")
     table.add_column("time (s)", justify="right")
-    table.add_column("log p", justify="right")
+    table.add_column("log p" if run is not None else "score", justify="right")
+    if payload["alpha"] is not None:
+        table.add_column("actionness", justify="right")
     table.add_column("unknown words")
     for row in payload["steps"]:
-        table.add_row(
+        cells = [
             str(row["index"]),
             row["step"],
             f"{row['start_s']:.0f}–{row['end_s']:.0f}",
-            f"{row['log_prob']:.2f}",
-            ", ".join(row["unknown_words"]),
-        )
+            f"{row['score']:.2f}",
+        ]
+        if payload["alpha"] is not None:
+            cells.append(f"{row['actionness']:.2f}")
+        table.add_row(*cells, ", ".join(row["unknown_words"]))
     console.print(table)
-    target = json_out or RunLayout(run).localize(features_file.stem)
+    if json_out is not None:
+        target = json_out
+    elif run is not None:
+        target = RunLayout(run).localize(name)
+    else:
+        target = step_scores.with_name(f"{name}.localize.json")  # type: ignore[union-attr]
     atomic_write_json(target, payload)
     console.print(f"written to {target}")
 

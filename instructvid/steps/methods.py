@@ -21,7 +21,9 @@ cells (``task``, ``component-task``, ``step-primary``, ``component-primary``, ``
 
 Each method trains on the split's training videos (30 per primary task by default, plus every
 video of the related tasks when it uses them), predicts the test videos with the exactly-one
-DP and returns the log-probabilities as scores for the mAP.
+DP and returns the log-probabilities as scores for the mAP (``alayrac``: its linear scores).
+When the benchmark asks for them (``split.val``, to choose α of eq. 4.4) the same model also
+scores the validation videos; training does not change.
 """
 
 from __future__ import annotations
@@ -173,7 +175,8 @@ def _make_method(name: str) -> Callable[..., Predictions]:
             name, data, training_set(data, split, related=related), options, checkpoint=checkpoint
         )
         labels, scores = predict_videos(learner.model_, data, split.test)
-        return Predictions(labels=labels, scores=scores)
+        val_scores = predict_videos(learner.model_, data, split.val)[1] if split.val else None
+        return Predictions(labels=labels, scores=scores, val_scores=val_scores)
 
     method.__name__ = f"method_{name.replace('-', '_')}"
     method.__doc__ = f"The {name!r} method (see :mod:`instructvid.steps.methods`)."
@@ -187,7 +190,8 @@ def _alayrac(
 
     model = fit_alayrac(data, split.train, options)
     labels, scores = predict_alayrac(model, data, split.test)
-    return Predictions(labels=labels, scores=scores)
+    val_scores = predict_alayrac(model, data, split.val)[1] if split.val else None
+    return Predictions(labels=labels, scores=scores, val_scores=val_scores)
 
 
 for _name, (_share, _supervised, _shares) in TRAINED_METHODS.items():

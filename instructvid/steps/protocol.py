@@ -9,13 +9,23 @@ is the same on every machine and for every method.
 
 Methods are registered by name in :data:`METHODS`. A method maps a split to per-video
 predictions: a (T, K) 0/1 matrix with one second per step, and optionally (T, K) step scores
-(higher = more likely), used for the step mAP. It is called as
+(higher = more likely), used for the step mAP and for eq. 4.4. When ``split.val`` is not empty
+(the benchmark asks for it when actionness is added and α is chosen on the validation videos)
+a method that gives scores also returns the step scores of those videos
+(``Predictions.val_scores``). It is called as
 ``method(data, split, rng, options)`` with the benchmark's :class:`MethodOptions` (related
 tasks, constraint mode, hyper-parameters, device, seed, a folder for checkpoints). Results of
 each (method, split) are cached as JSON under ``out/splits/<method>/`` together with the
 settings that produced them (split settings and the options the method declared it uses), so
 an interrupted benchmark resumes where it stopped and changed settings are recomputed. Trained
 methods also checkpoint every epoch under ``out/runs/``.
+
+With ``actionness=`` (:class:`~instructvid.steps.actionness.ActionnessSettings`) every method
+that gives step scores also yields ``<method>+actionness``: the labels of eq. 4.4 (exactly-one
+DP on ``(1 − α) f + α S``) with α chosen per split on the fixed validation videos, or fixed.
+Its per-split results are cached under ``out/splits/<method>+actionness/`` with the method's
+settings plus the actionness settings (source and its fingerprint, α or the candidates), so
+changing the source or α recomputes them and leaves ``<method>.json`` alone.
 
 The trained methods (``supervised``, ``task``, ``step``, ``component``, ``component-task``,
 ``alayrac``, …) live in :mod:`instructvid.steps.methods` and are registered when this module is
@@ -38,6 +48,11 @@ from instructvid.io.atomic import atomic_write_json
 from instructvid.io.crosstask import CrossTaskData
 from instructvid.metrics.recall import crosstask_recall
 from instructvid.metrics.step_map import step_map
+from instructvid.steps.actionness import (
+    ActionnessSettings,
+    actionness_result,
+    validation_videos,
+)
 from instructvid.steps.baselines import random_scores, uniform_assignment
 
 
@@ -49,12 +64,16 @@ class Split:
         index: the split's number (0-based).
         train: ``{task_id: [video_id, ...]}`` training videos (primary; related added by methods).
         test: ``{task_id: [video_id, ...]}`` annotated primary test videos.
+        val: ``{task_id: [video_id, ...]}`` validation videos whose step scores a method should
+            also return (``Predictions.val_scores``); empty unless the benchmark needs them
+            (choosing α of eq. 4.4). Never trained on.
     """
 
     index: int
     seed: int
     train: dict[str, list[str]]
     test: dict[str, list[str]]
+    val: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def n_test(self) -> int:
@@ -100,10 +119,12 @@ def make_splits(
 @dataclass
 class Predictions:
     """A method's output on a split's test videos: ``labels[task][vid]`` (T, K) 0/1 with one
-    second per step, and optionally ``scores[task][vid]`` (T, K) floats for the mAP."""
+    second per step, and optionally ``scores[task][vid]`` (T, K) floats (higher = more likely)
+    for the mAP and eq. 4.4; ``val_scores`` the same scores on ``split.val`` (when asked)."""
 
     labels: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     scores: dict[str, dict[str, np.ndarray]] | None = None
+    val_scores: dict[str, dict[str, np.ndarray]] | None = None
 
 
 @dataclass(frozen=True)
@@ -175,7 +196,15 @@ def _random(
             s = random_scores(data.check_length(task_id, vid), k, rng)
             scores[task_id][vid] = s
             labels[task_id][vid] = ordered_assignment(s, exactly_one=True, maximize=True)
-    return Predictions(labels=labels, scores=scores)
+    # Drawn after the test scores: the test predictions do not depend on split.val.
+    val_scores = {
+        task_id: {
+            vid: random_scores(data.check_length(task_id, vid), data.task(task_id).n_steps, rng)
+            for vid in vids
+        }
+        for task_id, vids in split.val.items()
+    }
+    return Predictions(labels=labels, scores=scores, val_scores=val_scores or None)
 
 
 #: Registered methods (the trained ones are added by :mod:`instructvid.steps.methods`).
@@ -184,16 +213,43 @@ METHODS: dict[str, Method] = {"uniform": _uniform, "random": _random}
 #: For each method, the :class:`MethodOptions` fields its results depend on (cache keys).
 METHOD_OPTIONS: dict[str, tuple[str, ...]] = {"uniform": (), "random": ()}
 
+#: For each method, other JSON settings its results depend on (e.g. the files it reads).
+METHOD_SETTINGS: dict[str, Callable[[], dict[str, Any]]] = {}
 
-def register(name: str, method: Method, *, options: Iterable[str] = ()) -> None:
+#: Methods that return step scores (those get ``+actionness`` rows); ``uniform`` does not.
+SCORING_METHODS: set[str] = {"random"}
+
+#: Suffix of the benchmark rows with actionness (``component+actionness``).
+ACTIONNESS_SUFFIX = "+actionness"
+
+
+def register(
+    name: str,
+    method: Method,
+    *,
+    options: Iterable[str] = (),
+    scores: bool = True,
+    settings: Callable[[], dict[str, Any]] | None = None,
+) -> None:
     """Make ``method`` available to :func:`run_benchmark` under ``name``.
 
     Args:
         options: names of the :class:`MethodOptions` fields that change its results; they are
             part of the cache key of its per-split results.
+        scores: the method returns step scores (test, and ``split.val`` when asked).
+        settings: returns more JSON settings of the method for its cache key (e.g. a
+            fingerprint of the files it reads); called once per benchmark.
     """
     METHODS[name] = method
     METHOD_OPTIONS[name] = tuple(options)
+    if scores:
+        SCORING_METHODS.add(name)
+    else:
+        SCORING_METHODS.discard(name)
+    if settings is not None:
+        METHOD_SETTINGS[name] = settings
+    else:
+        METHOD_SETTINGS.pop(name, None)
 
 
 def evaluate_split(
@@ -209,12 +265,33 @@ def evaluate_split(
     Returns:
         ``{"split", "mean", "per_task", "n_videos", "map", "map_per_task"}`` (fractions).
     """
+    preds = predict_split(data, split, method, seed=seed, options=options)
+    return score_predictions(data, split, preds)
+
+
+def predict_split(
+    data: CrossTaskData,
+    split: Split,
+    method: str,
+    *,
+    seed: int = 0,
+    options: MethodOptions | None = None,
+) -> Predictions:
+    """Run one method on one split (its generator is seeded by ``(seed, split, method)``)."""
     if method not in METHODS:
         raise KeyError(f"unknown method {method!r}; known: {', '.join(sorted(METHODS))}")
     if options is None:
         options = MethodOptions(seed=seed)
     rng = np.random.default_rng([seed, split.index, _stable_hash(method)])
-    preds = METHODS[method](data, split, rng, options)
+    return METHODS[method](data, split, rng, options)
+
+
+def score_predictions(data: CrossTaskData, split: Split, preds: Predictions) -> dict[str, object]:
+    """Recall (and mAP when there are scores) of predictions on ``split.test``.
+
+    Returns:
+        ``{"split", "mean", "per_task", "n_videos", "map", "map_per_task"}`` (fractions).
+    """
     truth = {
         task_id: {vid: data.ground_truth(task_id, vid) for vid in vids}
         for task_id, vids in split.test.items()
@@ -278,6 +355,7 @@ def run_benchmark(
     seed: int = 0,
     options: MethodOptions | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    actionness: ActionnessSettings | None = None,
 ) -> dict[str, dict[str, object]]:
     """Run the protocol for each method; write ``out/<method>.json`` and return the summaries.
 
@@ -290,6 +368,14 @@ def run_benchmark(
     Args:
         options: passed to every method (``seed`` defaults to ``seed``; ``work_dir`` is set
             here).
+        actionness: also score eq. 4.4 for every method that gives step scores: writes
+            ``out/<method>+actionness.json`` (same contract, plus ``alpha`` per split, the
+            validation recall of every candidate α and the actionness settings) and returns
+            it under that name, right after the method's own summary.
+
+    Raises:
+        KeyError: an unknown method.
+        ValueError: α must be chosen but no tested task has an annotated validation video.
     """
     out = Path(out)
     methods = list(methods)
@@ -300,30 +386,101 @@ def run_benchmark(
         options = MethodOptions(seed=seed)
     splits = make_splits(data, n_splits=n_splits, n_train=n_train, seed=seed)
     base = {"n_splits": n_splits, "n_train": n_train, "seed": seed}
+    actionness_key = actionness.key() if actionness is not None else None
+    if (
+        actionness is not None
+        and actionness.needs_validation
+        and any(m in SCORING_METHODS for m in methods)
+        and not any(validation_videos(data, list(s.test)) for s in splits)
+    ):
+        raise ValueError(
+            "no annotated validation video (videos_val.csv) of a tested task to choose alpha "
+            "on; give a fixed alpha (--alpha)"
+        )
     summaries: dict[str, dict[str, object]] = {}
     for method in methods:
         settings = dict(base)
         used = options.settings(METHOD_OPTIONS.get(method, ()))
         if used:
             settings["options"] = used
+        if method in METHOD_SETTINGS:
+            settings["method"] = METHOD_SETTINGS[method]()
         tag = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
         method_options = replace(options, work_dir=out / "runs" / method / tag)
-        cache = out / "splits" / method
-        per_split = []
+        with_actionness = actionness is not None and method in SCORING_METHODS
+        ax_name = f"{method}{ACTIONNESS_SUFFIX}"
+        ax_settings = {**settings, "actionness": actionness_key}
+        per_split, ax_per_split = [], []
         for split in splits:
-            path = cache / f"split_{split.index:02d}.json"
+            path = out / "splits" / method / f"split_{split.index:02d}.json"
+            ax_path = out / "splits" / ax_name / f"split_{split.index:02d}.json"
             cached = _load_cached(path, settings)
-            if cached is None:
-                cached = evaluate_split(data, split, method, seed=seed, options=method_options)
-                atomic_write_json(path, {"settings": settings, "result": cached})
+            ax_cached = _load_cached(ax_path, ax_settings) if with_actionness else None
+            if cached is None or (with_actionness and ax_cached is None):
+                run_split = split
+                if with_actionness and ax_cached is None and actionness.needs_validation:
+                    run_split = replace(split, val=validation_videos(data, list(split.test)))
+                preds = predict_split(data, run_split, method, seed=seed, options=method_options)
+                if cached is None:
+                    cached = score_predictions(data, split, preds)
+                    atomic_write_json(path, {"settings": settings, "result": cached})
+                if with_actionness and ax_cached is None:
+                    ax_cached = _actionness_split(data, run_split, method, preds, actionness)
+                    atomic_write_json(ax_path, {"settings": ax_settings, "result": ax_cached})
             per_split.append(cached)
+            if ax_cached is not None:
+                ax_per_split.append(ax_cached)
             if progress is not None:
                 progress(method, split.index + 1, len(splits))
         summary = summarise(method, per_split)
         summary["settings"] = settings
         atomic_write_json(out / f"{method}.json", summary)
         summaries[method] = summary
+        if with_actionness:
+            ax_summary = summarise(ax_name, ax_per_split)
+            ax_summary.update(_actionness_summary(method, ax_per_split, actionness_key))
+            ax_summary["settings"] = ax_settings
+            atomic_write_json(out / f"{ax_name}.json", ax_summary)
+            summaries[ax_name] = ax_summary
     return summaries
+
+
+def _actionness_split(
+    data: CrossTaskData,
+    split: Split,
+    method: str,
+    preds: Predictions,
+    actionness: ActionnessSettings,
+) -> dict[str, object]:
+    if preds.scores is None:
+        raise ValueError(f"method {method!r} returned no step scores; actionness cannot apply")
+    if actionness.needs_validation and split.val and preds.val_scores is None:
+        raise ValueError(f"method {method!r} returned no step scores of the validation videos")
+    result = actionness_result(data, actionness, preds.scores, preds.val_scores)
+    return {"split": split.index, **result}
+
+
+def _actionness_summary(
+    method: str, per_split: Sequence[Mapping[str, Any]], key: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """The fields ``<method>+actionness.json`` adds to :func:`summarise`'s."""
+    alphas = [float(r["alpha"]) for r in per_split]
+    curves = [r["val_recall"] for r in per_split if r.get("val_recall")]
+    extra: dict[str, Any] = {
+        "base_method": method,
+        "alpha": {
+            "per_split": alphas,
+            "mean": float(np.mean(alphas)),
+            "chosen_on": "validation" if curves else "fixed",
+        },
+        "actionness": dict(key or {}),
+    }
+    if curves:
+        extra["val_recall"] = {
+            a: float(np.mean([c[a] for c in curves if a in c])) for a in curves[0]
+        }
+        extra["n_val_videos"] = int(per_split[0].get("n_val_videos") or 0)
+    return extra
 
 
 def _load_cached(path: Path, settings: Mapping[str, object]) -> dict[str, object] | None:

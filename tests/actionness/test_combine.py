@@ -52,3 +52,38 @@ def test_actionness_fixes_background_and_alpha_is_chosen_on_validation() -> None
     assert choice.alpha == 0.5  # ties go to the smallest alpha
     with pytest.raises(ValueError, match="at least one validation video"):
         choose_alpha([])
+
+
+def test_functions_live_in_align_and_are_re_exported() -> None:
+    from instructvid.actionness import combine as old
+    from instructvid.align import combine as new
+
+    for name in ("choose_alpha", "combine_scores", "localize_with_actionness", "AlphaChoice"):
+        assert getattr(old, name) is getattr(new, name)
+
+
+def test_choose_alpha_with_task_ids_uses_the_mean_over_tasks() -> None:
+    # Task "a": one video with 1 step present; task "b": one video with 3 steps present.
+    # With alpha = 0 only task a's step is found, with alpha = 1 only task b's steps are.
+    # Pooled over steps alpha = 1 wins (3/4 vs 1/4); CrossTask's mean over tasks ties
+    # (0.5 each way) and the smallest alpha is kept.
+    t = 12
+    gt_a = np.zeros((t, 3), np.uint8)
+    gt_a[2, 0] = 1
+    f_a = np.full((t, 3), -5.0)
+    f_a[2, 0], f_a[5, 1], f_a[8, 2] = 0.0, 0.0, 0.0
+    s_a = np.zeros(t)
+    s_a[[9, 10, 11]] = 10.0  # actionness points elsewhere: step 1 is lost at alpha = 1
+    gt_b = np.zeros((t, 3), np.uint8)
+    gt_b[1, 0] = gt_b[4, 1] = gt_b[7, 2] = 1
+    f_b = np.full((t, 3), -5.0)
+    f_b[9, 0], f_b[10, 1], f_b[11, 2] = 0.0, 0.0, 0.0
+    s_b = np.zeros(t)
+    s_b[[1, 4, 7]] = 10.0
+    videos = [(f_a, s_a, gt_a), (f_b, s_b, gt_b)]
+    pooled = choose_alpha(videos, alphas=(0.0, 1.0))
+    assert pooled.recall == {0.0: 0.25, 1.0: 0.75} and pooled.alpha == 1.0
+    by_task = choose_alpha(videos, alphas=(0.0, 1.0), task_ids=["a", "b"])
+    assert by_task.recall == {0.0: 0.5, 1.0: 0.5} and by_task.alpha == 0.0
+    with pytest.raises(ValueError, match="1 task ids for 2 validation videos"):
+        choose_alpha(videos, task_ids=["a"])

@@ -193,3 +193,182 @@ def test_long_commands_stop_cleanly(error: BaseException, code: int) -> None:
     with pytest.raises(typer.Exit) as info, _stop_cleanly():
         raise error
     assert info.value.exit_code == code
+
+
+# --------------------------------------------------------------------------------------------
+# Actionness (eq. 4.4) and external step scores
+
+
+def _actionness_model(path: Path, w) -> Path:
+    """An actionness model file whose S(x) = w·x (saved like `actionness train` does)."""
+    import torch
+
+    from instructvid.actionness.model import ActionnessModel
+    from instructvid.actionness.train import TrainConfig, save_model
+
+    model = ActionnessModel(len(w))
+    with torch.no_grad():
+        model.weight[0] = torch.as_tensor(w, dtype=torch.float32)
+    return save_model(path, model, TrainConfig())
+
+
+def test_localize_step_scores_with_actionness(tmp_path: Path) -> None:
+    import numpy as np
+
+    from instructvid.align.dp import ordered_assignment
+
+    rng = np.random.default_rng(0)
+    f = rng.normal(size=(25, 3))
+    s = rng.normal(size=25) * 3
+    np.save(tmp_path / "f.npy", f)
+    np.save(tmp_path / "s.npy", s)
+    base = ["steps", "localize", "--step-scores", str(tmp_path / "f.npy"), "--steps", "a,b,c"]
+    out = tmp_path / "loc.json"
+    result = runner.invoke(
+        app,
+        [*base, "--actionness", str(tmp_path / "s.npy"), "--alpha", "0.6", "--json", str(out)],
+        env={"COLUMNS": "200"},
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(out.read_text())
+    hand = ordered_assignment(0.4 * f + 0.6 * s[:, None]).argmax(axis=0).tolist()
+    plain = ordered_assignment(f).argmax(axis=0).tolist()
+    assert hand != plain  # actionness moved at least one step
+    assert [r["second"] for r in payload["steps"]] == hand
+    assert [r["step"] for r in payload["steps"]] == ["a", "b", "c"]
+    assert payload["alpha"] == 0.6 and payload["actionness"] == str(tmp_path / "s.npy")
+    assert payload["run"] is None and payload["step_scores"] == str(tmp_path / "f.npy")
+    assert [r["actionness"] for r in payload["steps"]] == [float(s[t]) for t in hand]
+    assert [r["score"] for r in payload["steps"]] == [float(f[t, k]) for k, t in enumerate(hand)]
+    assert "α = 0.6" in result.output
+
+    result = runner.invoke(app, ["steps", "localize", "--step-scores", str(tmp_path / "f.npy")])
+    assert result.exit_code == 0, result.output
+    default = json.loads((tmp_path / "f.localize.json").read_text())  # beside the scores
+    assert [r["second"] for r in default["steps"]] == plain
+    assert [r["step"] for r in default["steps"]] == ["step 1", "step 2", "step 3"]
+    assert default["alpha"] is None and default["actionness"] is None
+
+    # Errors: exit 2 with a message naming the problem (and the file).
+    result = runner.invoke(app, [*base, "--actionness", str(tmp_path / "s.npy")])
+    assert result.exit_code == 2 and "needs --alpha" in result.output
+    result = runner.invoke(app, [*base[:2], str(tmp_path), *base[2:]])
+    assert result.exit_code == 2 and "exactly one of RUN or --step-scores" in result.output
+    result = runner.invoke(app, [*base[:-1], "a,b"], env={"COLUMNS": "300"})
+    assert result.exit_code == 2 and "f.npy" in result.output and "2 steps" in result.output
+    np.save(tmp_path / "short.npy", s[:20])
+    result = runner.invoke(
+        app,
+        [*base, "--actionness", str(tmp_path / "short.npy"), "--alpha", "0.5"],
+        env={"COLUMNS": "300"},
+    )
+    assert result.exit_code == 2
+    assert "short.npy" in result.output and "20 seconds but the video has 25" in result.output
+    result = runner.invoke(app, [*base[:4], "--task", "10"], env={"COLUMNS": "300"})
+    assert result.exit_code == 2 and "--data" in result.output
+
+
+def test_localize_run_with_actionness_file_and_model(tmp_path: Path) -> None:
+    import numpy as np
+
+    from instructvid.io.crosstask import write_features
+
+    root = _planted(tmp_path)
+    run = tmp_path / "run"
+    args = ["steps", "train", str(root), "--out", str(run), "--n-train", "6", "--device", "cpu"]
+    assert runner.invoke(app, [*args, *SMALL]).exit_code == 0
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((30, 16))
+    write_features(tmp_path / "new.npy", x)
+    s = rng.normal(size=30)
+    np.save(tmp_path / "s.npy", s)
+    base = ["steps", "localize", str(run), "--features", str(tmp_path / "new.npy")]
+    base += ["--steps", "pour milk,whisk egg"]
+    result = runner.invoke(app, [*base, "--actionness", str(tmp_path / "s.npy"), "--alpha", "1"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads((run / "localize" / "new.json").read_text())
+    # alpha = 1: the steps sit on the two highest-actionness seconds, in order.
+    assert [r["second"] for r in payload["steps"]] == sorted(np.argsort(s)[-2:].tolist())
+    assert payload["alpha"] == 1.0 and "log_prob" in payload["steps"][0]
+    w = rng.normal(size=16)
+    model = _actionness_model(tmp_path / "act" / "model.pt", w)
+    result = runner.invoke(app, [*base, "--actionness", str(model.parent), "--alpha", "1"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads((run / "localize" / "new.json").read_text())
+    expected = sorted(np.argsort(x.astype(np.float32) @ w.astype(np.float32))[-2:].tolist())
+    assert [r["second"] for r in payload["steps"]] == expected
+    assert payload["actionness"] == f"model {model.parent}"
+
+
+def test_benchmark_actionness_and_step_score_flags(tmp_path: Path) -> None:
+    import numpy as np
+
+    from instructvid.io.crosstask import CrossTaskData
+    from instructvid.io.scores import ActionnessDir, StepScoresDir
+    from instructvid.steps.external import unregister_external
+
+    root = random_world(tmp_path / "data")
+    data = CrossTaskData.open(root)
+    act = ActionnessDir(tmp_path / "act", create=True)
+    ext = StepScoresDir(tmp_path / "emb", create=True)
+    rng = np.random.default_rng(0)
+    for task_id, vid in data.iter_videos(data.primary):
+        gt = data.ground_truth(task_id, vid)
+        act.write(vid, gt.any(axis=1) + rng.normal(0, 0.3, gt.shape[0]))
+        ext.write(task_id, vid, rng.normal(size=gt.shape))
+    out = tmp_path / "bench"
+    args = ["steps", "benchmark", str(root), "--out", str(out), "--methods", "uniform,random"]
+    args += ["--splits", "2", "--n-train", "4"]
+    try:
+        result = runner.invoke(
+            app,
+            [*args, "--actionness", str(act.root), "--step-scores", f"emb={ext.root}"],
+            env={"COLUMNS": "200"},
+        )
+    finally:
+        unregister_external("emb")
+    assert result.exit_code == 0, result.output
+    for name in ("random", "random+actionness", "emb", "emb+actionness", "uniform"):
+        assert (out / f"{name}.json").is_file(), name
+    assert not (out / "uniform+actionness.json").exists()
+    assert "actionness does not apply: uniform" in result.output
+    ax = json.loads((out / "random+actionness.json").read_text())
+    plain = json.loads((out / "random.json").read_text())
+    assert ax["mean"] > plain["mean"] and len(ax["alpha"]["per_split"]) == 2
+    assert ax["actionness"]["source"]["path"] == str(act.root.resolve())
+    markdown = (out / "results.md").read_text()
+    assert "With actionness (eq. 4.4" in markdown and "| emb |" in markdown
+
+    result = runner.invoke(app, [*args, "--alpha", "0.5"])
+    assert result.exit_code == 2 and "give both" in result.output
+    result = runner.invoke(app, [*args, "--actionness", str(act.root), "--alpha", "2"])
+    assert result.exit_code == 2 and "alpha must be in [0, 1]" in result.output
+    result = runner.invoke(app, [*args, "--step-scores", "emb"])
+    assert result.exit_code == 2 and "NAME=DIR" in result.output
+
+
+def test_benchmark_scores_and_caches_with_an_actionness_model(tmp_path: Path) -> None:
+    from tests.steps.planted import prototypes
+
+    root = _planted(tmp_path)
+    model = _actionness_model(tmp_path / "act" / "model.pt", -prototypes(16)["<background>"])
+    out = tmp_path / "bench"
+    args = ["steps", "benchmark", str(root), "--out", str(out), "--methods", "random"]
+    args += ["--splits", "1", "--n-train", "6", "--actionness", str(model)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    folders = [p for p in (out / "actionness").iterdir() if p.is_dir()]
+    assert len(folders) == 1
+    cached = sorted(folders[0].glob("*.npy"))
+    assert len(cached) == 16 + 4  # 2 × (16 − 2 val − 6 train) test videos, 2 × 2 validation
+    stamps = [p.stat().st_mtime_ns for p in cached]
+    identity = json.loads((folders[0] / "identity.json").read_text())
+    assert identity["model"]["file"] == str(model.resolve()) and identity["clip_seconds"] == 1
+    ax = json.loads((out / "random+actionness.json").read_text())
+    assert ax["mean"] > json.loads((out / "random.json").read_text())["mean"]
+    assert ax["actionness"]["source"]["kind"] == "computed"
+    # A new --alpha recomputes the split from the cached arrays (none is scored again).
+    result = runner.invoke(app, [*args, "--alpha", "0.5"])
+    assert result.exit_code == 0, result.output
+    assert [p.stat().st_mtime_ns for p in sorted(folders[0].glob("*.npy"))] == stamps
+    assert json.loads((out / "random+actionness.json").read_text())["alpha"]["per_split"] == [0.5]

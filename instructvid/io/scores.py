@@ -1,0 +1,331 @@
+"""Per-video score arrays on disk: per-second actionness and per-second step scores.
+
+Both are plain NumPy ``.npy`` files (``np.save``, no pickle), one file per video, one row per
+**second** (the same seconds as the video's feature rows: row ``t`` is ``[t, t + 1)`` s)::
+
+    ACTIONNESS/<video_id>.npy              float (T,)    per-second actionness S (higher =
+                                                         more likely an action), e.g. written
+                                                         by ``instructvid actionness score``
+    STEP_SCORES/<task_id>/<video_id>.npy   float (T, K)  per-second step scores f (higher =
+    STEP_SCORES/<video_id>.npy                           more likely step k), K = the task's
+                                                         number of steps, in task order
+
+Step scores are looked up in the task's sub-folder first, then at the top level: a video
+that belongs to one task (the CrossTask case) may be stored flat, a video shared by several
+tasks needs the sub-folders. Any real dtype is accepted and read as float64; values must be
+finite. ``T`` must equal the video's number of feature rows and ``K`` the task's number of
+steps when the caller knows them (``n_seconds=``, ``n_steps=``).
+
+Errors name the file and what was expected: a missing file raises
+:class:`ScoreFileNotFoundError` (a ``FileNotFoundError`` and a ``ValueError``), a malformed
+one :class:`ScoreFileError` (a ``ValueError``). Writers check the same rules and write
+atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from instructvid.io.atomic import atomic_save_npy
+
+__all__ = [
+    "ActionnessDir",
+    "ScoreFileError",
+    "ScoreFileNotFoundError",
+    "StepScoresDir",
+    "check_actionness",
+    "check_step_scores",
+    "files_fingerprint",
+    "read_actionness",
+    "read_step_scores",
+    "write_actionness",
+    "write_step_scores",
+]
+
+PathLike = str | os.PathLike[str]
+
+
+class ScoreFileError(ValueError):
+    """A score file that does not hold what was expected (the message names the file)."""
+
+    def __init__(self, path: PathLike, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = Path(path)
+        self.problem = problem
+
+
+class ScoreFileNotFoundError(FileNotFoundError, ScoreFileError):
+    """A score file that does not exist."""
+
+    def __init__(self, path: PathLike, problem: str) -> None:
+        ScoreFileError.__init__(self, path, problem)
+
+
+def _as_array(values: np.ndarray, source: PathLike, what: str) -> np.ndarray:
+    arr = np.asarray(values)
+    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_) or np.iscomplexobj(arr):
+        raise ScoreFileError(source, f"{what} must be real numbers, got dtype {arr.dtype}")
+    return arr.astype(np.float64, copy=False)
+
+
+def _check_finite(arr: np.ndarray, source: PathLike, what: str) -> None:
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        row = int(np.argwhere(bad)[0][0])
+        raise ScoreFileError(
+            source, f"{what} hold NaN or inf (first at row {row} = second {row}); expected finite"
+        )
+
+
+def check_actionness(
+    values: np.ndarray,
+    *,
+    n_seconds: int | None = None,
+    source: PathLike = "<actionness>",
+    reference: str = "feature rows",
+) -> np.ndarray:
+    """Validate per-second actionness and return it as float64 (T,).
+
+    Args:
+        values: (T,) array, one value per second.
+        n_seconds: expected T (the video's feature rows), if known.
+        source: the file (or a description) named in errors.
+        reference: what ``n_seconds`` counts, for the error message.
+
+    Raises:
+        ScoreFileError: not 1-D, empty, not real, non-finite, or T != ``n_seconds``.
+    """
+    arr = _as_array(values, source, "actionness values")
+    if arr.ndim != 1 or arr.size == 0:
+        raise ScoreFileError(
+            source,
+            f"expected per-second actionness of shape (T,) with T >= 1, got shape {arr.shape}",
+        )
+    if n_seconds is not None and arr.shape[0] != n_seconds:
+        raise ScoreFileError(
+            source,
+            f"actionness has {arr.shape[0]} seconds but the video has {n_seconds} {reference}; "
+            f"expected shape ({n_seconds},)",
+        )
+    _check_finite(arr, source, "actionness values")
+    return arr
+
+
+def check_step_scores(
+    values: np.ndarray,
+    *,
+    n_seconds: int | None = None,
+    n_steps: int | None = None,
+    source: PathLike = "<step scores>",
+) -> np.ndarray:
+    """Validate per-second step scores and return them as float64 (T, K).
+
+    Args:
+        values: (T, K) array: row = second, column = step (task order).
+        n_seconds: expected T (the video's feature rows), if known.
+        n_steps: expected K (the task's number of steps), if known.
+        source: the file (or a description) named in errors.
+
+    Raises:
+        ScoreFileError: not 2-D, empty, not real, non-finite, or a wrong T or K.
+    """
+    arr = _as_array(values, source, "step scores")
+    t_text = "T" if n_seconds is None else str(n_seconds)
+    k_text = "K" if n_steps is None else str(n_steps)
+    expected = f"({t_text}, {k_text})"
+    if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ScoreFileError(
+            source,
+            f"expected per-second step scores of shape {expected} (seconds, steps), "
+            f"got shape {arr.shape}",
+        )
+    if n_seconds is not None and arr.shape[0] != n_seconds:
+        raise ScoreFileError(
+            source,
+            f"step scores have {arr.shape[0]} rows but the video has {n_seconds} feature rows "
+            f"(one per second); expected shape {expected}",
+        )
+    if n_steps is not None and arr.shape[1] != n_steps:
+        raise ScoreFileError(
+            source,
+            f"step scores have {arr.shape[1]} columns but the task has {n_steps} steps; "
+            f"expected shape {expected}",
+        )
+    _check_finite(arr, source, "step scores")
+    return arr
+
+
+def _load(path: Path, what: str) -> np.ndarray:
+    if not path.is_file():
+        raise ScoreFileNotFoundError(path, f"no {what} (file not found)")
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise ScoreFileError(path, f"not a readable .npy array of {what} ({exc})") from None
+
+
+def read_actionness(
+    path: PathLike, *, n_seconds: int | None = None, reference: str = "feature rows"
+) -> np.ndarray:
+    """Read a float (T,) per-second actionness file (see :func:`check_actionness`)."""
+    path = Path(path)
+    return check_actionness(
+        _load(path, "per-second actionness"),
+        n_seconds=n_seconds,
+        source=path,
+        reference=reference,
+    )
+
+
+def read_step_scores(
+    path: PathLike, *, n_seconds: int | None = None, n_steps: int | None = None
+) -> np.ndarray:
+    """Read a float (T, K) per-second step-score file (see :func:`check_step_scores`)."""
+    path = Path(path)
+    return check_step_scores(
+        _load(path, "per-second step scores"), n_seconds=n_seconds, n_steps=n_steps, source=path
+    )
+
+
+def write_actionness(path: PathLike, values: np.ndarray) -> Path:
+    """Write float64 (T,) actionness atomically (checked first)."""
+    return atomic_save_npy(path, check_actionness(values, source=path))
+
+
+def write_step_scores(path: PathLike, values: np.ndarray) -> Path:
+    """Write float64 (T, K) step scores atomically (checked first)."""
+    return atomic_save_npy(path, check_step_scores(values, source=path))
+
+
+def files_fingerprint(paths: Iterable[PathLike]) -> str:
+    """A short hash of the names, sizes and modification times of files (sorted by name).
+
+    Cheap (``stat`` only): used in cache keys so that results computed from score files are
+    recomputed when the files change.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(Path(p) for p in paths):
+        st = path.stat()
+        digest.update(f"{path.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def _check_folder(root: Path, what: str) -> None:
+    if not root.is_dir():
+        raise ScoreFileNotFoundError(
+            root, f"{what} folder not found (expected <video_id>.npy files)"
+        )
+
+
+class ActionnessDir:
+    """A folder of per-second actionness files ``<root>/<video_id>.npy`` (float (T,)).
+
+    Raises:
+        ScoreFileNotFoundError: ``root`` is not a folder (at construction, unless ``create``).
+    """
+
+    def __init__(self, root: PathLike, *, create: bool = False) -> None:
+        self.root = Path(root)
+        if create:
+            self.root.mkdir(parents=True, exist_ok=True)
+        _check_folder(self.root, "actionness")
+
+    def path(self, video_id: str) -> Path:
+        return self.root / f"{video_id}.npy"
+
+    def has(self, video_id: str) -> bool:
+        return self.path(video_id).is_file()
+
+    def read(self, video_id: str, *, n_seconds: int | None = None) -> np.ndarray:
+        """float64 (T,) of ``video_id``; ``n_seconds`` = its feature rows, when known."""
+        path = self.path(video_id)
+        if not path.is_file():
+            raise ScoreFileNotFoundError(
+                path,
+                f"no per-second scores for video {video_id!r} (expected a float (T,) .npy "
+                f"in {self.root})",
+            )
+        return read_actionness(path, n_seconds=n_seconds)
+
+    def write(self, video_id: str, values: np.ndarray) -> Path:
+        return write_actionness(self.path(video_id), values)
+
+    def files(self) -> list[Path]:
+        """Every ``<video_id>.npy`` of the folder, sorted."""
+        return sorted(self.root.glob("*.npy"))
+
+    def fingerprint(self) -> str:
+        """:func:`files_fingerprint` of :meth:`files`."""
+        return files_fingerprint(self.files())
+
+
+class StepScoresDir:
+    """A folder of per-second step scores: ``<root>/<task_id>/<video_id>.npy`` or
+    ``<root>/<video_id>.npy`` (float (T, K); the task's sub-folder is looked up first).
+
+    Raises:
+        ScoreFileNotFoundError: ``root`` is not a folder (at construction, unless ``create``).
+    """
+
+    def __init__(self, root: PathLike, *, create: bool = False) -> None:
+        self.root = Path(root)
+        if create:
+            self.root.mkdir(parents=True, exist_ok=True)
+        _check_folder(self.root, "step-score")
+
+    def candidates(self, task_id: str, video_id: str) -> tuple[Path, Path]:
+        """(task sub-folder path, top-level path) of a video's scores, in lookup order."""
+        return self.root / task_id / f"{video_id}.npy", self.root / f"{video_id}.npy"
+
+    def path(self, task_id: str, video_id: str) -> Path | None:
+        """The existing file of a video's scores, or ``None``."""
+        return next((p for p in self.candidates(task_id, video_id) if p.is_file()), None)
+
+    def has(self, task_id: str, video_id: str) -> bool:
+        return self.path(task_id, video_id) is not None
+
+    def read(
+        self,
+        task_id: str,
+        video_id: str,
+        *,
+        n_seconds: int | None = None,
+        n_steps: int | None = None,
+    ) -> np.ndarray:
+        """float64 (T, K) of ``video_id`` in task ``task_id`` (T, K checked when given)."""
+        path = self.path(task_id, video_id)
+        if path is None:
+            nested, flat = self.candidates(task_id, video_id)
+            k = n_steps if n_steps is not None else "K"
+            t = n_seconds if n_seconds is not None else "T"
+            raise ScoreFileNotFoundError(
+                nested,
+                f"no step scores for video {video_id!r} of task {task_id!r} (expected a float "
+                f"({t}, {k}) .npy here or at {flat})",
+            )
+        return read_step_scores(path, n_seconds=n_seconds, n_steps=n_steps)
+
+    def write(
+        self, task_id: str, video_id: str, values: np.ndarray, *, nested: bool = True
+    ) -> Path:
+        """Write a video's scores to ``<root>/<task_id>/`` (or the top level, ``nested=False``)."""
+        nested_path, flat_path = self.candidates(task_id, video_id)
+        return write_step_scores(nested_path if nested else flat_path, values)
+
+    def files(self) -> list[Path]:
+        """Every ``.npy`` of the folder and of its task sub-folders, sorted."""
+        return sorted([*self.root.glob("*.npy"), *self.root.glob("*/*.npy")])
+
+    def fingerprint(self) -> str:
+        """:func:`files_fingerprint` of :meth:`files` (names include the task sub-folder)."""
+        digest = hashlib.sha256()
+        for path in self.files():
+            st = path.stat()
+            rel = path.relative_to(self.root).as_posix()
+            digest.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        return digest.hexdigest()[:16]
