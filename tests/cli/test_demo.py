@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from instructvid.cli.main import app
-from instructvid.demo import DEMO_METHODS
+from instructvid.demo import DEMO_METHODS, DEMO_SPLITS
 
 
 def test_demo_writes_report_and_prints_table(tmp_path: Path) -> None:
@@ -21,7 +21,8 @@ def test_demo_writes_report_and_prints_table(tmp_path: Path) -> None:
     recalls = {}
     for method in DEMO_METHODS:
         summary = json.loads((out / "benchmark" / f"{method}.json").read_text())
-        assert summary["metric"] == "recall" and summary["n_splits"] == 5
+        assert summary["metric"] == "recall" and summary["n_splits"] == DEMO_SPLITS
         recalls[method] = summary["mean"]
-    # The supervised topline must be far above the training-free baselines.
-    assert recalls["supervised"] > 2 * max(recalls["uniform"], recalls["random"])
+    # The thesis's ordering (Table 3.3): supervised > component sharing > task-specific > uniform.
+    assert recalls["supervised"] > recalls["component"] > recalls["task"] > recalls["uniform"]
+    assert recalls["uniform"] > recalls["random"]
