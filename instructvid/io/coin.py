@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from instructvid.io.atomic import atomic_write_json
+from instructvid.io.errors import FormatError
 
 __all__ = [
     "CoinFormatError",
@@ -46,21 +47,12 @@ __all__ = [
 PathLike = str | os.PathLike[str]
 
 
-class CoinFormatError(ValueError):
-    """A COIN annotation file does not have the expected content.
-
-    Attributes:
-        path: the offending file.
-        video: the video id concerned, or ``None`` for a file-level problem.
-        problem: what is wrong and what was expected.
-    """
+class CoinFormatError(FormatError):
+    """A COIN annotation file does not have the expected content (``video``: the video
+    concerned, or ``None`` for a file-level problem)."""
 
     def __init__(self, path: PathLike, problem: str, video: str | None = None) -> None:
-        self.path = Path(path)
-        self.video = video
-        self.problem = problem
-        where = f"{self.path}" if video is None else f"{self.path}, video {video!r}"
-        super().__init__(f"{where}: {problem}")
+        super().__init__(path, problem, video=video)
 
 
 @dataclass(frozen=True)

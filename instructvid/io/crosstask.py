@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from instructvid.io.atomic import atomic_open, atomic_save_npy
+from instructvid.io.errors import FormatError
 
 __all__ = [
     "CrossTaskData",
@@ -66,21 +67,11 @@ PathLike = str | os.PathLike[str]
 _SCAN_ROWS = 4096
 
 
-class CrossTaskFormatError(ValueError):
-    """A CrossTask file does not have the expected content.
-
-    Attributes:
-        path: the offending file.
-        line: 1-based line number, or ``None`` when the problem is not tied to a line.
-        problem: what is wrong and what was expected.
-    """
+class CrossTaskFormatError(FormatError):
+    """A CrossTask file does not have the expected content (``path``, ``line``, ``problem``)."""
 
     def __init__(self, path: PathLike, problem: str, line: int | None = None) -> None:
-        self.path = Path(path)
-        self.line = line
-        self.problem = problem
-        where = f"{self.path}" if line is None else f"{self.path}, line {line}"
-        super().__init__(f"{where}: {problem}")
+        super().__init__(path, problem, line=line)
 
 
 class SegmentClippedWarning(UserWarning):

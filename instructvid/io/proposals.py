@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from instructvid.io.atomic import atomic_write_json
+from instructvid.io.errors import FormatError
 
 __all__ = [
     "DEFAULT_VERSION",
@@ -36,15 +37,11 @@ PathLike = str | os.PathLike[str]
 DEFAULT_VERSION = "instructvid-actionness-1"
 
 
-class ProposalFormatError(ValueError):
+class ProposalFormatError(FormatError):
     """A proposal file does not have the expected content (names file, video, index)."""
 
     def __init__(self, path: PathLike, problem: str, video: str | None = None) -> None:
-        self.path = Path(path)
-        self.video = video
-        self.problem = problem
-        where = f"{self.path}" if video is None else f"{self.path}, video {video!r}"
-        super().__init__(f"{where}: {problem}")
+        super().__init__(path, problem, video=video)
 
 
 @dataclass(frozen=True)

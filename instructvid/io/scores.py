@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from instructvid.io.atomic import atomic_save_npy
+from instructvid.io.errors import FormatError
 
 __all__ = [
     "ActionnessDir",
@@ -50,13 +51,11 @@ __all__ = [
 PathLike = str | os.PathLike[str]
 
 
-class ScoreFileError(ValueError):
+class ScoreFileError(FormatError):
     """A score file that does not hold what was expected (the message names the file)."""
 
     def __init__(self, path: PathLike, problem: str) -> None:
-        super().__init__(f"{path}: {problem}")
-        self.path = Path(path)
-        self.problem = problem
+        super().__init__(path, problem)
 
 
 class ScoreFileNotFoundError(FileNotFoundError, ScoreFileError):
@@ -64,6 +63,8 @@ class ScoreFileNotFoundError(FileNotFoundError, ScoreFileError):
 
     def __init__(self, path: PathLike, problem: str) -> None:
         ScoreFileError.__init__(self, path, problem)
+
+    __reduce__ = FormatError.__reduce__  # not OSError's, which would lose the attributes
 
 
 def _as_array(values: np.ndarray, source: PathLike, what: str) -> np.ndarray:

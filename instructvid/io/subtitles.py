@@ -69,6 +69,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from instructvid.io.atomic import atomic_open
+from instructvid.io.errors import FormatError
 
 __all__ = [
     "SUBTITLE_SUFFIXES",
@@ -92,15 +93,11 @@ _TIMESTAMP = r"(?:(\d+):)?(\d{2}):(\d{2})\.(\d{3})"
 _TIMING = re.compile(rf"^\s*{_TIMESTAMP}\s+-->\s+{_TIMESTAMP}(?:\s+.*)?$")
 
 
-class SubtitleFormatError(ValueError):
+class SubtitleFormatError(FormatError):
     """A subtitle file does not have the expected content (names the file and the line)."""
 
     def __init__(self, path: PathLike, problem: str, line: int | None = None) -> None:
-        self.path = Path(path)
-        self.line = line
-        self.problem = problem
-        where = f"{self.path}" if line is None else f"{self.path}, line {line}"
-        super().__init__(f"{where}: {problem}")
+        super().__init__(path, problem, line=line)
 
 
 @dataclass(frozen=True)
