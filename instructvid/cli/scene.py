@@ -42,7 +42,28 @@ def reconstruct(
     single_camera: bool = typer.Option(
         False, "--single-camera", help="Folders: one camera for all images (always on for videos)."
     ),
+    camera_model: str = typer.Option(
+        "SIMPLE_RADIAL",
+        "--camera-model",
+        help="COLMAP camera model: SIMPLE_PINHOLE | PINHOLE | SIMPLE_RADIAL | RADIAL | OPENCV | …",
+    ),
+    camera_params: str | None = typer.Option(
+        None,
+        "--camera-params",
+        help="Known intrinsics, COLMAP's parameter string for --camera-model in pixels of the "
+        "full-size images, e.g. 'f,cx,cy' for SIMPLE_PINHOLE, 'f,cx,cy,k' for SIMPLE_RADIAL.",
+    ),
+    refine_intrinsics: bool | None = typer.Option(
+        None,
+        "--refine-intrinsics/--fix-intrinsics",
+        help="Let bundle adjustment refine the intrinsics or keep them fixed "
+        "(default: fixed with --camera-params, refined without).",
+        show_default=False,
+    ),
     min_model_images: int = typer.Option(5, "--min-model-images", help="Drop smaller models."),
+    min_model_points: int = typer.Option(
+        15, "--min-model-points", help="Drop models with fewer 3D points."
+    ),
     init_min_tri_angle: float = typer.Option(
         16.0,
         "--init-min-tri-angle",
@@ -51,8 +72,17 @@ def reconstruct(
     executor: str = typer.Option("local", "--executor", help="local (process pool) | ray."),
     workers: int | None = typer.Option(None, "--workers", help="Parallel inputs (local executor)."),
     ray_address: str | None = typer.Option(None, "--ray-address", help="Ray cluster to join."),
+    overwrite: bool = typer.Option(
+        False,
+        "--overwrite",
+        help="Redo every input, also finished ones (needed to change the settings of an OUT).",
+    ),
 ) -> None:
-    """Reconstruct each input on its own (incremental SfM); re-running skips finished inputs."""
+    """Reconstruct each input on its own (incremental SfM).
+
+    Re-running skips inputs finished with the same settings; an input finished with other
+    settings is an error unless --overwrite.
+    """
     from instructvid.parallel import ItemError
     from instructvid.scene.reconstruct import ReconstructConf
     from instructvid.scene.reconstruct import reconstruct as run
@@ -65,11 +95,16 @@ def reconstruct(
         seed=seed,
         extractor=extractor,
         max_features=max_features,
+        camera_model=camera_model,
+        camera_params=camera_params or "",
+        refine_intrinsics=refine_intrinsics,
         min_model_images=min_model_images,
+        min_model_points=min_model_points,
         init_min_tri_angle=init_min_tri_angle,
         camera_mode="single" if single_camera else "auto",
     )
     try:
+        conf.check()
         with progress_bar("reconstruct") as update:
             path = run(
                 inputs,
@@ -79,20 +114,26 @@ def reconstruct(
                 workers=workers,
                 progress=update,
                 ray_address=ray_address,
+                overwrite=overwrite,
             )
     except (ItemError, VideoDecodeError, ValueError, FileNotFoundError, RuntimeError) as exc:
         _fail(exc)
     report = json.loads(path.read_text())
     table = Table(title="Per-video reconstruction")
-    for col in ("input", "frames", "models", "registered", "3D points", "seconds"):
-        table.add_column(col, justify="left" if col == "input" else "right")
+    for col in ("input", "frames", "models", "registered", "3D points", "camera", "seconds"):
+        table.add_column(col, justify="right" if col not in ("input", "camera") else "left")
     for name, s in report["inputs"].items():
+        cams = [c for m in s["models"][:1] for c in m.get("cameras", [])[:1]]
+        camera = (
+            f"{cams[0]['model']} " + ",".join(f"{x:.6g}" for x in cams[0]["params"]) if cams else ""
+        )
         table.add_row(
             name,
             str(s["frames"]),
             str(len(s["models"])),
             str(s["registered_images"]),
             str(s["points3D"]),
+            camera,
             f"{s['seconds']:.1f}",
         )
     console.print(table)

@@ -4,7 +4,8 @@
 Stage function :func:`align` reads a reconstruction folder ``OUT`` (``instructvid scene
 reconstruct``) and writes ``GRAPH.json`` (see :mod:`instructvid.scene.graph`), a merged point cloud
 ``GRAPH.ply`` in the reference model's frame, and per-pair results under
-``OUT/align/<method>-<hash>/pairs/`` so that an interrupted run resumes where it stopped.
+``OUT/align/<method>-<hash>/pairs/`` so that an interrupted run resumes where it stopped (a pair
+is redone when either model was reconstructed again since: each record keeps the models' run ids).
 
 For every pair of models (A, B) (models of different inputs, and the several models of one input
 too): the N_M best frame pairs by global descriptor (:mod:`~instructvid.scene.retrieval`), 2D-2D
@@ -287,12 +288,13 @@ def align(
     for k, (i, j) in enumerate(pairs):
         a, b = models[i], models[j]
         path = cache / f"{a.ref.id.replace('/', '@')}--{b.ref.id.replace('/', '@')}.json"
-        if path.exists():
-            record = json.loads(path.read_text())
-        else:
+        runs = {a.ref.id: a.ref.run_id, b.ref.id: b.ref.run_id}  # models redone: stale record
+        record = json.loads(path.read_text()) if path.exists() else None
+        if record is None or record.get("runs", dict.fromkeys(runs, "")) != runs:
             if descriptors is None:
                 descriptors = _global_descriptors(models, frames, conf)
             record = align_pair(a, b, descriptors[a.ref.id], descriptors[b.ref.id], frames, conf)
+            record["runs"] = runs
             atomic_write_json(path, record)
         records.append(record)
         if record["ok"]:
@@ -311,7 +313,8 @@ def align(
     data["conf"] = asdict(conf)
     data["reconstruction"] = str(out.resolve())
     data["attempts"] = [
-        {k: v for k, v in r.items() if k not in ("R", "t", "scale", "frame_pairs")} for r in records
+        {k: v for k, v in r.items() if k not in ("R", "t", "scale", "frame_pairs", "runs")}
+        for r in records
     ]
     # merged point cloud in the reference frame
     to_ref = graph.to_reference(ref_id)

@@ -7,6 +7,8 @@ local + flow) — as ``fig56.json``, ``fig56.csv`` and ``fig56.png``.
 
 :func:`model_to_world` and :func:`edge_errors` compare models and graph edges with the
 ground-truth cameras of a synthetic scene (``scene.json`` of :mod:`instructvid.synth.scene`).
+:func:`similarity_errors` compares one estimated similarity (a graph edge) with a reference one
+obtained any other way (e.g. from a depth sensor, docs/scene.md "Real photographs").
 """
 
 from __future__ import annotations
@@ -24,7 +26,14 @@ from instructvid.io.atomic import atomic_open, atomic_write_json, atomic_write_t
 from instructvid.metrics.pck import mean_pck_curve
 from instructvid.scene.similarity import Similarity, umeyama
 
-__all__ = ["FIG56_METHODS", "compare_methods", "edge_errors", "model_to_world", "plot_pck_curves"]
+__all__ = [
+    "FIG56_METHODS",
+    "compare_methods",
+    "edge_errors",
+    "model_to_world",
+    "plot_pck_curves",
+    "similarity_errors",
+]
 
 #: label → (matching method, "direct" | "graph")
 FIG56_METHODS: dict[str, tuple[str, str]] = {
@@ -50,6 +59,48 @@ def model_to_world(rec, video: dict) -> Similarity:
             src.append(np.asarray(im.projection_center()))
             dst.append(-R.T @ t)
     return umeyama(np.asarray(src), np.asarray(dst))
+
+
+def similarity_errors(
+    estimate: Similarity,
+    reference: Similarity,
+    points: np.ndarray | None = None,
+    metres_per_unit: float = 1.0,
+) -> dict:
+    """How far an estimated similarity x_dst = S(x_src) (a graph edge) is from a reference one.
+
+    Args:
+        estimate: the similarity to judge, e.g. ``Similarity.from_json(edge)``.
+        reference: the reference similarity between the same two frames.
+        points: optional (N, 3) points of the *source* frame (e.g. the source model's 3D points);
+            each is mapped by both similarities and the distance between the two images is
+            reported — the error that matters when transferring points along the edge.
+        metres_per_unit: metres per unit of the *destination* frame (1 if it is metric).
+
+    Returns:
+        ``scale_ratio`` (estimate / reference), ``rotation_error_deg``,
+        ``translation_error_cm`` (‖t_est − t_ref‖, destination frame) and, with ``points``,
+        ``points``, ``moved_median_cm``, ``moved_p90_cm``, ``moved_max_cm``.
+    """
+    out = {
+        "scale_ratio": estimate.scale / reference.scale,
+        "rotation_error_deg": estimate.rotation_error_deg(reference),
+        "translation_error_cm": float(np.linalg.norm(estimate.t - reference.t))
+        * metres_per_unit
+        * 100,
+    }
+    if points is not None:
+        p = np.asarray(points, np.float64).reshape(-1, 3)
+        if len(p) == 0:
+            raise ValueError("similarity_errors: no point given")
+        d = np.linalg.norm(estimate(p) - reference(p), axis=1) * metres_per_unit * 100
+        out |= {
+            "points": len(p),
+            "moved_median_cm": float(np.median(d)),
+            "moved_p90_cm": float(np.percentile(d, 90)),
+            "moved_max_cm": float(d.max()),
+        }
+    return out
 
 
 def edge_errors(graph_json: dict, scene_json: dict, out: str | os.PathLike[str]) -> list[dict]:

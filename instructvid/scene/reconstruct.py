@@ -8,13 +8,27 @@ Stage function (hloc style): :func:`reconstruct` writes, for every input, under 
     features/<name>.npz               local features of every used frame (see scene.features)
     work/<name>/database.db           the COLMAP database (keypoints, matches, two-view geometry)
     models/<name>/<k>/                COLMAP models (cameras.bin, images.bin, points3D.bin; k = 0
-                                      the largest), only models with >= min_model_images images;
+                                      the largest), only models with >= min_model_images images
+                                      and >= min_model_points 3D points;
                                       ``models/<name>/summary.json`` last: the input is done
-    reconstruct.json                  per input: frames used, models, registered images, 3D
-                                      points, seconds; and the configuration
+    reconstruct.json                  per input: frames used, models (with their cameras),
+                                      registered images, 3D points, seconds, the settings; and the
+                                      configuration
 
 Finished inputs (``models/<name>/summary.json`` present) are skipped, so an interrupted run
-resumes. Inputs run in parallel through :func:`instructvid.parallel.parallel_map`.
+resumes — but only when they were made with the same settings (:func:`settings_of`: every field
+of :class:`ReconstructConf` but ``num_threads``); a finished input made with other settings is an
+error (:class:`SettingsMismatchError`) unless ``overwrite=True`` redoes it. Inputs run in parallel
+through :func:`instructvid.parallel.parallel_map`.
+
+Intrinsics: ``camera_model`` and ``camera_params`` (COLMAP's parameter string for that model,
+e.g. ``"f,cx,cy"`` for SIMPLE_PINHOLE, in pixels of the full-size images) give known intrinsics;
+``refine_intrinsics`` says whether bundle adjustment may change them (``None``: refine when no
+parameters are given, keep them fixed when they are). Fixed means COLMAP's own options
+(``IncrementalPipelineOptions.ba_refine_focal_length`` / ``ba_refine_principal_point`` /
+``ba_refine_extra_params`` and the mapper's ``abs_pose_refine_focal_length`` /
+``abs_pose_refine_extra_params``) are all off; refined means COLMAP's defaults (focal length and
+extra parameters refined, principal point fixed).
 
 Registered images are named after their source: the file name for a folder of images
 (``0003.jpg``), the frame's time for a video (``t000123.450.jpg``).
@@ -23,11 +37,13 @@ Registered images are named after their source: the file name for a folder of im
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import time
+import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -37,12 +53,60 @@ from instructvid.io.atomic import atomic_open, atomic_write_json
 __all__ = [
     "ModelRef",
     "ReconstructConf",
+    "SettingsMismatchError",
+    "camera_param_names",
     "confs",
     "input_name",
     "load_models",
+    "parse_camera_params",
     "reconstruct",
     "reconstruct_input",
+    "select_models",
+    "settings_of",
 ]
+
+
+class SettingsMismatchError(ValueError):
+    """A finished input of the output folder was made with other settings than those asked."""
+
+
+def camera_param_names(model: str) -> list[str]:
+    """The names of COLMAP's parameters of a camera model, in order (``["f", "cx", "cy"]``).
+
+    Raises:
+        ValueError: for an unknown model name.
+    """
+    import pycolmap
+
+    members = {k: v for k, v in pycolmap.CameraModelId.__members__.items() if k != "INVALID"}
+    if model not in members:
+        raise ValueError(f"unknown camera model {model!r}; choose one of {', '.join(members)}")
+    cam = pycolmap.Camera.create_from_model_id(1, members[model], 1.0, 100, 100)
+    return [n.strip() for n in cam.params_info.split(",")]
+
+
+def parse_camera_params(model: str, params: str) -> list[float]:
+    """Parse and check a COLMAP parameter string (``"615.17,312.19,243.44"``) for ``model``.
+
+    Raises:
+        ValueError: unknown model, wrong number of values, a value that is not a finite number,
+            or a focal length that is not positive; the message names the expected parameters.
+    """
+    names = camera_param_names(model)
+    expected = f"{len(names)} comma-separated numbers for {model} ({','.join(names)})"
+    parts = [p.strip() for p in params.split(",")]
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        raise ValueError(f"camera parameters {params!r}: expected {expected}") from None
+    if len(values) != len(names) or not all(math.isfinite(v) for v in values):
+        raise ValueError(
+            f"camera parameters {params!r}: expected {expected}, got {len(values)} value(s)"
+        )
+    for n, v in zip(names, values, strict=True):
+        if n in ("f", "fx", "fy") and v <= 0:
+            raise ValueError(f"camera parameters {params!r}: focal length {n} must be > 0")
+    return values
 
 
 @dataclass(frozen=True)
@@ -59,14 +123,41 @@ class ReconstructConf:
     ratio: float | None = 0.85  # Lowe ratio on top of the mutual-NN test (None: mutual NN only)
     camera_model: str = "SIMPLE_RADIAL"
     camera_params: str = ""  # known intrinsics in COLMAP's order for camera_model, e.g. "f,cx,cy,k"
+    # bundle adjustment may change the intrinsics; None: refine unless camera_params are given
+    refine_intrinsics: bool | None = None
     camera_mode: str = (
         "auto"  # folders: "auto" (COLMAP decides), "single" or "per_image"; videos: single
     )
     min_model_images: int = 5
+    min_model_points: int = 15  # fewer 3D points than an edge needs inliers: never alignable
     min_num_matches: int = 15
     init_min_tri_angle: float = 16.0  # degrees (COLMAP's default); lower it for short baselines
     num_threads: int = 1  # threads of pycolmap per input (inputs run in parallel)
     jpeg_quality: int = 95
+
+    @property
+    def refines_intrinsics(self) -> bool:
+        """Whether bundle adjustment refines the intrinsics (``refine_intrinsics`` resolved)."""
+        if self.refine_intrinsics is None:
+            return not self.camera_params.strip()
+        return self.refine_intrinsics
+
+    def check(self) -> None:
+        """Raise ``ValueError`` with a clear message for inconsistent settings."""
+        modes = ("auto", "single", "per_image")
+        if self.camera_mode not in modes:
+            raise ValueError(f"unknown camera mode {self.camera_mode!r}; choose one of {modes}")
+        if self.camera_params.strip():
+            parse_camera_params(self.camera_model, self.camera_params)
+        else:
+            camera_param_names(self.camera_model)
+            if self.refine_intrinsics is False:
+                raise ValueError(
+                    "fixed intrinsics need known ones: give camera_params (--camera-params) "
+                    "or let bundle adjustment refine them"
+                )
+        if self.min_model_images < 1 or self.min_model_points < 0:
+            raise ValueError("min_model_images must be >= 1 and min_model_points >= 0")
 
 
 #: Named presets.
@@ -88,6 +179,76 @@ class ModelRef:
     features: Path
     n_images: int
     n_points: int
+    run_id: str = ""  # of the reconstruction run that wrote it ("" for older folders)
+
+
+def settings_of(conf: ReconstructConf | dict) -> dict:
+    """The settings that decide an input's result: every field but ``num_threads``, with
+    ``refine_intrinsics`` resolved. A dict (a recorded ``conf`` of an older summary) is completed
+    with the defaults of fields it lacks."""
+    if isinstance(conf, dict):
+        known = {f.name for f in fields(ReconstructConf)}
+        conf = ReconstructConf(**{k: v for k, v in conf.items() if k in known})
+    d = asdict(conf)
+    d.pop("num_threads")
+    d["refine_intrinsics"] = conf.refines_intrinsics
+    try:  # "615.17, 312.19,243.44" and "615.17,312.19,243.44" are the same intrinsics
+        d["camera_params"] = ",".join(repr(float(x)) for x in d["camera_params"].split(","))
+    except ValueError:
+        pass
+    return d
+
+
+def _finished(model_root: Path, conf: ReconstructConf) -> dict | None:
+    """The summary of a finished input made with the same settings; None if not finished.
+
+    Raises:
+        SettingsMismatchError: it is finished but was made with other settings.
+    """
+    path = model_root / "summary.json"
+    if not path.exists():
+        return None
+    summary = json.loads(path.read_text())
+    old = summary.get("settings") or settings_of(summary.get("conf", {}))
+    new = settings_of(conf)
+    diff = {k: (old.get(k), v) for k, v in new.items() if old.get(k) != v}
+    if diff:
+        changes = "; ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in sorted(diff.items()))
+        raise SettingsMismatchError(
+            f"input {model_root.name!r} in {model_root.parent.parent} was reconstructed with other "
+            f"settings ({changes}); use another output folder, the same settings, or overwrite "
+            "(--overwrite) to redo it"
+        )
+    return summary
+
+
+def select_models(recs, min_images: int, min_points: int) -> tuple[list, list[dict]]:
+    """Kept models, largest first, and the dropped ones as ``{"images", "points"}``.
+
+    A model is kept when it has at least ``min_images`` registered images and at least
+    ``min_points`` 3D points (a model with registered images but no points cannot be aligned).
+    """
+    ordered = sorted(recs, key=lambda r: (r.num_reg_images(), r.num_points3D()), reverse=True)
+    kept, dropped = [], []
+    for r in ordered:
+        if r.num_reg_images() >= min_images and r.num_points3D() >= min_points:
+            kept.append(r)
+        else:
+            dropped.append({"images": r.num_reg_images(), "points": r.num_points3D()})
+    return kept, dropped
+
+
+def _cameras(rec) -> list[dict]:
+    return [
+        {
+            "id": int(cid),
+            "model": cam.model.name,
+            "width": int(cam.width),
+            "height": int(cam.height),
+            "params": [float(x) for x in cam.params],
+        }
+        for cid, cam in sorted(rec.cameras.items())
+    ]
 
 
 def quiet_pycolmap(level: int = 2) -> None:
@@ -153,10 +314,17 @@ def reconstruct_input(
     src: str | os.PathLike[str],
     out: str | os.PathLike[str],
     conf: ReconstructConf = ReconstructConf(),
+    *,
+    overwrite: bool = False,
 ) -> dict:
     """Reconstruct one input (a video file or a folder of images) under ``out``; its summary.
 
-    Skips the work when ``out/models/<name>/summary.json`` exists and returns that summary.
+    Skips the work when ``out/models/<name>/summary.json`` exists with the same settings and
+    returns that summary; redoes it when ``overwrite``.
+
+    Raises:
+        SettingsMismatchError: finished with other settings and not ``overwrite``.
+        ValueError: inconsistent settings (see :meth:`ReconstructConf.check`).
     """
     import pycolmap
 
@@ -164,11 +332,14 @@ def reconstruct_input(
     from instructvid.scene.matching import mutual_nearest_neighbours
 
     quiet_pycolmap()
+    conf.check()
     src, out = Path(src), Path(out)
     name = input_name(src)
     model_root = out / "models" / name
-    if (model_root / "summary.json").exists():
-        return json.loads((model_root / "summary.json").read_text())
+    if not overwrite:
+        done = _finished(model_root, conf)
+        if done is not None:
+            return done
     start = time.perf_counter()
     image_dir, names, kind = _frames_of_input(src, out, name, conf)
     stages = {"frames": time.perf_counter() - start}
@@ -195,14 +366,14 @@ def reconstruct_input(
     db_path = work / "database.db"
     reader = pycolmap.ImageReaderOptions()
     reader.camera_model = conf.camera_model
-    reader.camera_params = conf.camera_params
+    if conf.camera_params.strip():
+        values = parse_camera_params(conf.camera_model, conf.camera_params)
+        reader.camera_params = ",".join(repr(v) for v in values)
     modes = {
         "auto": pycolmap.CameraMode.AUTO,
         "single": pycolmap.CameraMode.SINGLE,
         "per_image": pycolmap.CameraMode.PER_IMAGE,
     }
-    if conf.camera_mode not in modes:
-        raise ValueError(f"unknown camera mode {conf.camera_mode!r}; choose one of {sorted(modes)}")
     mode = pycolmap.CameraMode.SINGLE if kind == "video" else modes[conf.camera_mode]
     pycolmap.Database.open(db_path).close()  # create the empty database
     pycolmap.import_images(db_path, image_dir, camera_mode=mode, image_names=names, options=reader)
@@ -240,13 +411,19 @@ def reconstruct_input(
     if len(names) < 3:  # every track is a two-view track: COLMAP would drop them all
         opts.triangulation.ignore_two_view_tracks = False
     opts.triangulation.random_seed = conf.seed
+    if not conf.refines_intrinsics:  # keep the given intrinsics exactly (COLMAP's own switches)
+        opts.ba_refine_focal_length = False
+        opts.ba_refine_principal_point = False
+        opts.ba_refine_extra_params = False
+        opts.mapper.abs_pose_refine_focal_length = False
+        opts.mapper.abs_pose_refine_extra_params = False
     sfm_dir = work / "sfm"
     sfm_dir.mkdir()
     recs = pycolmap.incremental_mapping(db_path, image_dir, sfm_dir, options=opts)
     stages["mapping"] = time.perf_counter() - start - sum(stages.values())
-    ordered = sorted(recs.values(), key=lambda r: r.num_reg_images(), reverse=True)
-    kept = [r for r in ordered if r.num_reg_images() >= min(conf.min_model_images, len(names))]
-    dropped = [r.num_reg_images() for r in ordered if r not in kept]
+    kept, dropped = select_models(
+        recs.values(), min(conf.min_model_images, len(names)), conf.min_model_points
+    )
 
     # 4. write the kept models, then the summary (the "done" marker) last
     tmp_root = out / "models" / f".{name}.tmp"
@@ -262,6 +439,7 @@ def reconstruct_input(
                 "path": f"models/{name}/{k}",
                 "images": rec.num_reg_images(),
                 "points": rec.num_points3D(),
+                "cameras": _cameras(rec),
             }
         )
     summary = {
@@ -280,6 +458,8 @@ def reconstruct_input(
         "seconds": round(time.perf_counter() - start, 3),
         "stage_seconds": {k: round(v, 3) for k, v in stages.items()},
         "features_per_image": round(float(np.mean([len(kps[n]) for n in names])), 1),
+        "settings": settings_of(conf),
+        "run_id": uuid.uuid4().hex,  # changes whenever the input is redone (align's cache key)
         "conf": asdict(conf),
     }
     tmp_root.mkdir(parents=True, exist_ok=True)
@@ -291,9 +471,9 @@ def reconstruct_input(
     return summary
 
 
-def _job(args: tuple[str, str, dict]) -> dict:
-    src, out, conf = args
-    return reconstruct_input(src, out, ReconstructConf(**conf))
+def _job(args: tuple[str, str, dict, bool]) -> dict:
+    src, out, conf, overwrite = args
+    return reconstruct_input(src, out, ReconstructConf(**conf), overwrite=overwrite)
 
 
 def reconstruct(
@@ -305,10 +485,21 @@ def reconstruct(
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     ray_address: str | None = None,
+    overwrite: bool = False,
 ) -> Path:
-    """Reconstruct every input (in parallel) and write ``out/reconstruct.json``; returns its path."""
+    """Reconstruct every input (in parallel) and write ``out/reconstruct.json``; returns its path.
+
+    Finished inputs made with the same settings are skipped; ``overwrite`` redoes every input.
+
+    Raises:
+        SettingsMismatchError: before any work, if a finished input was made with other settings
+            and not ``overwrite``.
+        ValueError: inconsistent settings, no input, or two inputs with one name.
+        FileNotFoundError: a missing input.
+    """
     from instructvid.parallel import parallel_map
 
+    conf.check()
     out = Path(out)
     paths = [Path(p) for p in inputs]
     if not paths:
@@ -320,8 +511,11 @@ def reconstruct(
     for p in paths:
         if not p.exists():
             raise FileNotFoundError(f"input not found: {p}")
+    if not overwrite:
+        for n in names:
+            _finished(out / "models" / n, conf)
     out.mkdir(parents=True, exist_ok=True)
-    jobs = [(str(p), str(out), asdict(conf)) for p in paths]
+    jobs = [(str(p), str(out), asdict(conf), overwrite) for p in paths]
     summaries = parallel_map(
         _job,
         jobs,
@@ -368,6 +562,7 @@ def load_models(out: str | os.PathLike[str]) -> list[ModelRef]:
                     out / s["features"],
                     m["images"],
                     m["points"],
+                    s.get("run_id", ""),
                 )
             )
     return refs

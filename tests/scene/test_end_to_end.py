@@ -136,10 +136,11 @@ def test_cli_contract(tiny):
     from instructvid.cli.main import app
 
     runner = CliRunner()
+    same = ["--single-camera", "--max-features", "1500"]  # the fixture's settings
     res = runner.invoke(
-        app, ["scene", "reconstruct", *map(str, tiny["inputs"]), "--out", str(tiny["out"])]
+        app, ["scene", "reconstruct", *map(str, tiny["inputs"]), "--out", str(tiny["out"]), *same]
     )
-    assert res.exit_code == 0, res.output  # all finished: skipped
+    assert res.exit_code == 0, res.output  # all finished with the same settings: skipped
     graph = tiny["root"] / "cli_graph.json"
     res = runner.invoke(
         app,
