@@ -28,24 +28,35 @@ app.add_typer(actionness_cli.app, name="actionness")
 @app.command("demo")
 def demo(
     out: Path = typer.Option(
-        Path("demo-out"), "--out", help="Folder for the world and the report."
+        Path("demo-out"),
+        "--out",
+        help="Folder for the synthetic data, every pipeline's outputs and the report.",
     ),
-    seed: int = typer.Option(0, "--seed", help="Seed of the synthetic world and the splits."),
+    seed: int = typer.Option(
+        0,
+        "--seed",
+        help="Seed of the synthetic world, the splits and the actionness model (3D scene: +1).",
+    ),
 ) -> None:
-    """Run every implemented pipeline on an embedded synthetic world and write a report."""
+    """Run every pipeline (step localization, actionness, 3D) on embedded synthetic data and
+    write OUT/report.html and OUT/report.md; re-running into the same OUT reuses finished stages."""
     from rich.table import Table
 
     from instructvid.demo import run_demo
 
     result = run_demo(out, seed=seed, console=console)
-    table = Table(title="instructvid demo — step localization recall (%)")
-    table.add_column("method")
-    table.add_column("recall %", justify="right")
-    table.add_column("± std", justify="right")
-    table.add_column("paper %", justify="right")
-    for row in result.rows:
-        table.add_row(*row)
-    console.print(table)
+    for spec in result.tables:
+        if not spec.rows:
+            console.print(spec.note, highlight=False)
+            continue
+        table = Table(title=f"instructvid demo — {spec.title}")
+        for k, column in enumerate(spec.columns):
+            table.add_column(column, justify="left" if k == 0 else "right")
+        for row in spec.rows:
+            table.add_row(*row)
+        console.print(table)
+        if spec.note:
+            console.print(spec.note, highlight=False)
     console.print(f"report: [bold]{result.report}[/bold]")
 
 

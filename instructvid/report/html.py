@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,8 +20,22 @@ img{max-width:100%}
 """
 
 
-def markdown_to_html(text: str) -> str:
-    """Convert the small markdown subset our tables use: pipe tables, ``- `` lists, paragraphs."""
+_IMAGE = re.compile(r"^!\[(?P<alt>[^\]]*)\]\((?P<path>[^)]+)\)\s*$")
+
+
+def image_html(path: str | Path, alt: str = "") -> str:
+    """``<p><img></p>`` with the PNG at ``path`` embedded (base64), so the page is self-contained."""
+    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    return f"<p><img alt='{html.escape(alt or Path(path).name)}' src='data:image/png;base64,{data}'></p>"
+
+
+def markdown_to_html(text: str, base: str | Path | None = None) -> str:
+    """Convert the small markdown subset our tables use: pipe tables, ``- `` lists, paragraphs,
+    headings and image lines ``![alt](path.png)``.
+
+    Images are embedded when ``base`` is given (relative paths are resolved against it) and the
+    file exists; otherwise the line is shown as text.
+    """
     out: list[str] = []
     lines = text.splitlines()
     i = 0
@@ -47,6 +62,13 @@ def markdown_to_html(text: str) -> str:
                 i += 1
             out.append("</ul>")
             continue
+        image = _IMAGE.match(line)
+        if image is not None and base is not None:
+            path = Path(base) / image["path"]
+            if path.is_file():
+                out.append(image_html(path, image["alt"]))
+                i += 1
+                continue
         if line.startswith("#"):
             level = len(line) - len(line.lstrip("#"))
             out.append(f"<h{level}>{html.escape(line[level:].strip())}</h{level}>")
@@ -57,9 +79,18 @@ def markdown_to_html(text: str) -> str:
 
 
 def write_report(
-    path: str | Path, title: str, sections: Sequence[tuple[str, str]], images: Sequence[Path] = ()
+    path: str | Path,
+    title: str,
+    sections: Sequence[tuple[str, str]],
+    images: Sequence[Path] = (),
+    *,
+    base: str | Path | None = None,
 ) -> Path:
-    """Write a self-contained HTML page (images embedded) with (heading, markdown) sections."""
+    """Write a self-contained HTML page (images embedded) with (heading, markdown) sections.
+
+    ``images`` are appended at the end; ``![alt](path)`` lines inside the sections are embedded
+    in place when ``base`` (the folder their paths are relative to) is given.
+    """
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>",
@@ -67,11 +98,8 @@ def write_report(
     ]
     for heading, markdown in sections:
         parts.append(f"<h2>{html.escape(heading)}</h2>")
-        parts.append(markdown_to_html(markdown))
+        parts.append(markdown_to_html(markdown, base=base))
     for image in images:
-        data = base64.b64encode(Path(image).read_bytes()).decode("ascii")
-        parts.append(
-            f"<p><img alt='{html.escape(Path(image).name)}' src='data:image/png;base64,{data}'></p>"
-        )
+        parts.append(image_html(image))
     parts.append("</body></html>")
     return atomic_write_text(path, "\n".join(parts) + "\n")

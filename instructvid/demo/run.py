@@ -1,0 +1,341 @@
+"""``run_demo``: every pipeline on embedded synthetic data, resumable, ending in a report.
+
+Stages (each a progress bar; results cached in ``OUT/stages``, see :mod:`instructvid.demo.stages`):
+
+1. synthetic CrossTask world (``DEMO_SIZE``, ``DEMO_DIM``-d features) → ``OUT/data``;
+2. its check (``steps check``) and 3. Table 3.2 statistics;
+4. actionness model trained on the related-task videos only → ``OUT/actionness/runs/<hash>``;
+5. per-second actionness of every primary-task video → ``OUT/actionness/scores``;
+6. frame AP / AR@AN against ``chance`` and ``trim0.3`` → ``OUT/actionness/eval``;
+7. the split protocol for ``DEMO_METHODS`` plus eq. 4.4 (``<method>+actionness``, α chosen per
+   split on the validation videos) → ``OUT/benchmark``;
+8.–11. 3D: render a tiny scene, reconstruct each video, align into a graph, transfer keypoints
+   and measure PCK → ``OUT/scene`` (skipped, with the reason in the report, when the optional
+   ``scene`` packages or headless OpenGL are missing);
+
+then ``OUT/report.md`` and ``OUT/report.html`` (images embedded). File writes skip ``fsync``
+(everything under ``OUT`` can be regenerated).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from instructvid.demo import actionness as ax
+from instructvid.demo import scene as sc
+from instructvid.demo.config import (
+    DEMO_ACTIONNESS_BASELINES,
+    DEMO_ACTIONNESS_TRAIN,
+    DEMO_ALIGN_METHOD,
+    DEMO_DIM,
+    DEMO_METHODS,
+    DEMO_N_TRAIN,
+    DEMO_PCK_TOLERANCES_CM,
+    DEMO_RECONSTRUCT,
+    DEMO_SCENE,
+    DEMO_SIZE,
+    DEMO_SPLITS,
+    DEMO_VERSION,
+)
+from instructvid.demo.report import DemoTable, console_tables, write_report
+from instructvid.demo.stages import ProgressFn, Stages, StageTiming, cpu_seconds
+from instructvid.io.atomic import atomic_write_text, skip_fsync
+
+N_STAGES = 11
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    """What a demo run produced.
+
+    Attributes:
+        report: ``OUT/report.html``; ``markdown`` is ``OUT/report.md``.
+        tables: the console tables (step localization, actionness, 3D, timings).
+        timings: per stage, in order (``reused`` ones carry the seconds of the run that
+            computed them).
+        wall_s: wall-clock seconds of this run; ``cpu_s`` its CPU seconds (this process, its
+            threads and finished child processes).
+    """
+
+    report: Path
+    markdown: Path
+    tables: list[DemoTable]
+    timings: list[StageTiming] = field(default_factory=list)
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+
+
+def _tag(settings: Mapping[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def run_demo(out: str | Path, *, seed: int = 0, console: Console | None = None) -> DemoResult:
+    """Run every pipeline into ``out`` and write ``out/report.html`` and ``out/report.md``.
+
+    Resumable: a stage finished by an earlier run into the same ``out`` with the same settings
+    is reused (``OUT/stages/<stage>.json``); an interrupted stage resumes where its library
+    function left off. A world of another seed in ``out`` is refused (``ValueError``).
+
+    Args:
+        out: output folder.
+        seed: seed of the CrossTask world, the splits and the actionness model; the 3D scene
+            uses ``seed + 1``.
+        console: where warnings go (default: stderr); progress bars always go to stderr.
+
+    Raises:
+        RuntimeError: the synthetic world fails its own check.
+    """
+    from instructvid.cli._progress import progress_console
+
+    console = console or Console(stderr=True)
+    out = Path(out)
+    wall0, cpu0 = time.perf_counter(), cpu_seconds()
+    stages = Stages(
+        out, N_STAGES, lambda line: progress_console.print(line, highlight=False, soft_wrap=True)
+    )
+    with skip_fsync():
+        world = _world(stages, out, seed)
+        axr = _actionness(stages, out, seed, world)
+        bench = _steps(stages, out, seed, axr)
+        scene = _scene(stages, out, seed, console)
+        elapsed = (time.perf_counter() - wall0, cpu_seconds() - cpu0)
+        report, markdown = write_report(
+            out, seed, world, axr, bench, scene, stages.timings, elapsed
+        )
+    wall, cpu = time.perf_counter() - wall0, cpu_seconds() - cpu0
+    tables = console_tables(world, axr, bench, scene, stages.timings, wall, cpu)
+    return DemoResult(report, markdown, tables, list(stages.timings), wall, cpu)
+
+
+# --------------------------------------------------------------------------------------------
+# Stages
+
+
+def _world(stages: Stages, out: Path, seed: int) -> dict[str, Any]:
+    from instructvid.io.crosstask import CrossTaskData
+    from instructvid.synth.crosstask import WORLD_FILE
+
+    data_dir = out / "data"
+    settings = {"version": DEMO_VERSION, "size": DEMO_SIZE, "dim": DEMO_DIM, "seed": seed}
+
+    def generate(update: ProgressFn) -> dict[str, Any]:
+        from instructvid.synth.crosstask import generate_crosstask
+
+        generate_crosstask(data_dir, size=DEMO_SIZE, seed=seed, dim=DEMO_DIM, progress=update)
+        data = CrossTaskData.open(data_dir)
+        return {
+            "primary": len(data.primary),
+            "related": len(data.related),
+            "videos": sum(len(v) for v in data.videos.values()),
+        }
+
+    counts = stages.run(
+        "world",
+        f"synthetic world ({DEMO_SIZE}, {DEMO_DIM}-d)",
+        settings,
+        generate,
+        outputs=[data_dir / WORLD_FILE],
+    )
+
+    def check(update: ProgressFn) -> dict[str, Any]:
+        from instructvid.io.crosstask_check import check_dataset
+
+        problems = check_dataset(data_dir, progress=update)
+        errors = [str(p) for p in problems if p.severity == "error"]
+        if errors:
+            raise RuntimeError("the synthetic world failed its own check:\n" + "\n".join(errors))
+        return {"errors": 0, "warnings": len(problems)}
+
+    checked = stages.run("check", "checking the dataset", settings, check)
+
+    def statistics(update: ProgressFn) -> dict[str, Any]:
+        from instructvid.report.tables import stats_markdown
+        from instructvid.steps.stats import dataset_statistics
+
+        data = CrossTaskData.open(data_dir)
+        return {"markdown": stats_markdown(dataset_statistics(data, progress=update))}
+
+    stats = stages.run("stats", "dataset statistics", settings, statistics)
+    return {
+        "dir": data_dir,
+        "settings": settings,
+        **counts,
+        **checked,
+        "stats_md": stats["markdown"],
+    }
+
+
+def _actionness(stages: Stages, out: Path, seed: int, world: Mapping[str, Any]) -> dict[str, Any]:
+    data_dir: Path = world["dir"]
+    settings = {**world["settings"], "train": DEMO_ACTIONNESS_TRAIN}
+    root = out / "actionness"
+    run = root / "runs" / _tag(settings)
+    scores = root / "scores"
+    eval_dir = root / "eval"
+    train = stages.run(
+        "actionness_train",
+        "actionness: training on related-task videos",
+        settings,
+        lambda update: ax.train_model(data_dir, run, seed=seed, progress=update),
+        outputs=[run / "model.pt"],
+    )
+    stages.run(
+        "actionness_score",
+        "actionness: scoring primary-task videos",
+        settings,
+        lambda update: ax.score_primary(data_dir, run, scores, progress=update),
+        outputs=[scores],
+    )
+    evaluation = stages.run(
+        "actionness_eval",
+        "actionness: frame AP and AR@AN",
+        {**settings, "baselines": list(DEMO_ACTIONNESS_BASELINES)},
+        lambda update: ax.evaluate_scores(data_dir, scores, eval_dir, seed=seed, progress=update),
+        outputs=[eval_dir / f"{ax.LEARNED}.json", eval_dir / "score_vs_time.png"],
+    )
+    return {
+        "settings": settings,
+        "scores": scores,
+        "eval_dir": eval_dir,
+        "train": train,
+        **evaluation,
+    }
+
+
+def _steps(stages: Stages, out: Path, seed: int, axr: Mapping[str, Any]) -> dict[str, Any]:
+    bench_dir = out / "benchmark"
+    data_dir = out / "data"
+    settings = {
+        **axr["settings"],
+        "splits": DEMO_SPLITS,
+        "n_train": DEMO_N_TRAIN,
+        "methods": list(DEMO_METHODS),
+    }
+
+    def benchmark(update: ProgressFn) -> dict[str, Any]:
+        from instructvid.io.crosstask import CrossTaskData
+        from instructvid.report.plots import method_summary_plot, recall_bar_plot
+        from instructvid.report.tables import actionness_markdown, results_markdown
+        from instructvid.steps.actionness import ActionnessSettings, FolderActionness
+        from instructvid.steps.protocol import run_benchmark
+
+        data = CrossTaskData.open(data_dir)
+        summaries = run_benchmark(
+            data,
+            bench_dir,
+            methods=DEMO_METHODS,
+            n_splits=DEMO_SPLITS,
+            n_train=DEMO_N_TRAIN,
+            seed=seed,
+            progress=lambda m, done, total: update(done, total),
+            actionness=ActionnessSettings(FolderActionness(axr["scores"])),
+        )
+        titles = {t: task.title for t, task in data.tasks.items()}
+        results_md = results_markdown(summaries, titles)
+        with_actionness = actionness_markdown(summaries) or ""
+        atomic_write_text(
+            bench_dir / "results.md",
+            results_md + "\nWith actionness (eq. 4.4, Table 4.2):\n\n" + with_actionness,
+        )
+        recall_bar_plot(summaries, titles, bench_dir / "recall.png")
+        method_summary_plot(summaries, bench_dir / "methods.png")
+        return {
+            "summaries": {
+                m: {k: s[k] for k in ("mean", "std", "map", "alpha", "base_method") if k in s}
+                for m, s in summaries.items()
+            },
+            "results_md": results_md,
+            "actionness_md": with_actionness,
+        }
+
+    return stages.run(
+        "steps",
+        "step localization (split protocol + actionness)",
+        settings,
+        benchmark,
+        outputs=[bench_dir / f"{m}.json" for m in DEMO_METHODS]
+        + [bench_dir / "recall.png", bench_dir / "methods.png"],
+    )
+
+
+def _scene(stages: Stages, out: Path, seed: int, console: Console) -> dict[str, Any]:
+    """The 3D stages, or ``{"skipped": reason}`` (the remaining stages are announced as skipped)."""
+    labels = [
+        "3D: render",
+        "3D: reconstruct each video",
+        "3D: alignment graph",
+        "3D: keypoint transfer and PCK",
+    ]
+    reason = sc.unavailable()
+    if reason is not None:
+        for label in labels:
+            stages.skip(label, reason)
+        return {"skipped": reason}
+    root = out / "scene"
+    render_dir, rec_dir, graph, transfer_dir = (
+        root / "render",
+        root / "rec",
+        root / "graph.json",
+        root / "transfer",
+    )
+    settings: dict[str, Any] = {
+        "version": DEMO_VERSION,
+        "seed": seed + 1,
+        "scene": DEMO_SCENE,
+        "reconstruct": DEMO_RECONSTRUCT,
+    }
+    done = 0
+    try:
+        rendered = stages.run(
+            "scene_render",
+            labels[0],
+            settings,
+            lambda update: sc.render(render_dir, seed=seed + 1, progress=update),
+            outputs=[render_dir / "scene.json"],
+        )
+        done += 1
+        models = stages.run(
+            "scene_reconstruct",
+            labels[1],
+            settings,
+            lambda update: sc.reconstruct_videos(render_dir, rec_dir, progress=update),
+            outputs=[rec_dir / "reconstruct.json"],
+        )
+        done += 1
+        settings = {**settings, "align": DEMO_ALIGN_METHOD}
+        aligned = stages.run(
+            "scene_align",
+            labels[2],
+            settings,
+            lambda update: sc.align_models(rec_dir, graph, progress=update),
+            outputs=[graph],
+        )
+        done += 1
+        settings = {**settings, "tolerances_cm": list(DEMO_PCK_TOLERANCES_CM)}
+        pck = stages.run(
+            "scene_transfer",
+            labels[3],
+            settings,
+            lambda update: sc.transfer_keypoints(
+                render_dir, rec_dir, graph, transfer_dir, progress=update
+            ),
+            outputs=[transfer_dir / "pck.json"],
+        )
+    except Exception as exc:  # the report says what failed; the other capabilities stand
+        reason = f"{labels[done]} failed: {type(exc).__name__}: {exc}"
+        console.print(f"[yellow]warning:[/yellow] {reason}", highlight=False, soft_wrap=True)
+        for label in labels[done + 1 :]:
+            stages.skip(label, "an earlier 3D stage failed")
+        return {"skipped": reason}
+    overlay = pck.get("overlay")  # a file name in transfer_dir/overlays, relative to out:
+    if overlay:
+        overlay = (transfer_dir / "overlays" / overlay).relative_to(out).as_posix()
+    return {"render": rendered, **models, "graph": aligned, "pck": pck, "overlay": overlay}
