@@ -23,7 +23,13 @@ from instructvid.io.atomic import atomic_open
 from instructvid.steps.training_data import TrainVideo
 from instructvid.steps.training_state import TrainingState
 
-__all__ = ["load_checkpoint", "save_checkpoint", "training_fingerprint"]
+__all__ = ["legacy_or", "load_checkpoint", "save_checkpoint", "training_fingerprint"]
+
+
+def legacy_or(path: Path, legacy: Path) -> Path:
+    """``path``, unless only ``legacy`` exists (checkpoints were once named ``.pt`` although
+    they are ``.npz``): an interrupted run started with an older version still resumes."""
+    return legacy if legacy.is_file() and not path.exists() else path
 
 
 def training_fingerprint(params: Mapping[str, Any], videos: Sequence[TrainVideo], dim: int) -> str:

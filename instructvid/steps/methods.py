@@ -170,7 +170,12 @@ def _make_method(name: str) -> Callable[..., Predictions]:
         related = shares_related and options.related
         checkpoint = None
         if options.work_dir is not None:
-            checkpoint = Path(options.work_dir) / f"split_{split.index:02d}.pt"
+            from instructvid.steps.checkpoint import legacy_or
+
+            folder = Path(options.work_dir)
+            checkpoint = legacy_or(
+                folder / f"split_{split.index:02d}.npz", folder / f"split_{split.index:02d}.pt"
+            )
         learner = fit_method(
             name, data, training_set(data, split, related=related), options, checkpoint=checkpoint
         )

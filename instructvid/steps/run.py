@@ -4,7 +4,7 @@ Layout (everything a run writes is under RUN; the dataset folder is only read)::
 
     RUN/config.json        what is trained: method, data folders, split settings, options
     RUN/split.json         the videos: train (per task, primary and related), test, validation
-    RUN/checkpoint.pt      the state after the last finished epoch (atomic, every epoch)
+    RUN/checkpoint.npz     the state after the last finished epoch (atomic, every epoch)
     RUN/history.json       one record per epoch (loss, labels moved, seconds), with the model
     RUN/model/model.npz    the trained classifiers (W (M, d), b (M,))   ┐ written last: their
     RUN/model/vocabulary.json   components and training task cards     ┘ presence = finished
@@ -54,7 +54,10 @@ class RunLayout:
 
     @property
     def checkpoint(self) -> Path:
-        return self.root / "checkpoint.pt"
+        """``checkpoint.npz``; a RUN started before it was renamed keeps its ``checkpoint.pt``."""
+        from instructvid.steps.checkpoint import legacy_or
+
+        return legacy_or(self.root / "checkpoint.npz", self.root / "checkpoint.pt")
 
     @property
     def history(self) -> Path:

@@ -104,7 +104,7 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def test_run_folder_evaluate_and_read_only_data(trained_run: tuple[Path, Path]) -> None:
     root, run = trained_run
-    for name in ("config.json", "split.json", "checkpoint.pt", "history.json", "model/model.npz"):
+    for name in ("config.json", "split.json", "checkpoint.npz", "history.json", "model/model.npz"):
         assert (run / name).is_file(), name
     result = evaluate_run(run)
     assert result["metric"] == "recall" and result["method"] == "component"
@@ -180,3 +180,14 @@ def test_training_set_adds_related_only_when_asked(trained_run: tuple[Path, Path
     split = make_splits(data, n_splits=1, n_train=6)[0]
     assert set(training_set(data, split, related=False)) == {"10", "20"}
     assert set(training_set(data, split, related=True)) == {"10", "20", "30", "40"}
+
+
+def test_checkpoint_is_npz_but_an_older_runs_pt_checkpoint_still_resumes(tmp_path: Path) -> None:
+    from instructvid.steps.run import RunLayout
+
+    layout = RunLayout(tmp_path)
+    assert layout.checkpoint == tmp_path / "checkpoint.npz"
+    (tmp_path / "checkpoint.pt").write_bytes(b"old")  # a RUN interrupted by an older version
+    assert layout.checkpoint == tmp_path / "checkpoint.pt"
+    (tmp_path / "checkpoint.npz").write_bytes(b"new")  # both: the current name wins
+    assert layout.checkpoint == tmp_path / "checkpoint.npz"
