@@ -332,7 +332,10 @@ def render_scene(out: str | Path, spec: SceneSpec | None = None, **overrides) ->
         spec: a :class:`SceneSpec`; keyword ``overrides`` replace its fields
             (``render_scene(out, n_videos=3, width=320, height=240)``).
 
-    Skips the work when ``scene.json`` exists already (written last).
+    Skips the work when ``scene.json`` (written last) exists already with the same settings.
+
+    Raises:
+        ValueError: ``out`` holds a scene rendered with other settings (named in the message).
     """
     import dataclasses
 
@@ -344,6 +347,7 @@ def render_scene(out: str | Path, spec: SceneSpec | None = None, **overrides) ->
     out = Path(out)
     done = out / "scene.json"
     if done.exists():
+        _check_same_scene(done, spec)
         return done
     tex_rng = np.random.default_rng(np.random.SeedSequence([spec.seed, 1]))
     photos = list(spec.photo_textures)
@@ -523,6 +527,33 @@ def render_scene(out: str | Path, spec: SceneSpec | None = None, **overrides) ->
             "videos": videos_json,
         },
     )
+
+
+def _spec_json(spec: SceneSpec) -> dict[str, object]:
+    """The settings recorded in ``scene.json`` (photo textures by count), as JSON values."""
+    import dataclasses
+    import json
+
+    fields = {k: v for k, v in dataclasses.asdict(spec).items() if k != "photo_textures"}
+    return {**json.loads(json.dumps(fields)), "photo_textures": len(spec.photo_textures)}
+
+
+def _check_same_scene(done: Path, spec: SceneSpec) -> None:
+    import json
+
+    try:
+        old = json.loads(done.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{done}: unreadable ({exc}); remove the folder to render again") from None
+    recorded = {**old.get("spec", {}), "photo_textures": old.get("photo_textures", 0)}
+    wanted = _spec_json(spec)
+    differ = [k for k in wanted if recorded.get(k) != wanted[k]]
+    if differ:
+        details = ", ".join(f"{k}: {recorded.get(k)!r} -> {wanted[k]!r}" for k in differ)
+        raise ValueError(
+            f"{done.parent} already holds a scene rendered with other settings ({details}); "
+            "use another folder"
+        )
 
 
 def _visible_keypoints(

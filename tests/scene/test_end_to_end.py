@@ -226,3 +226,13 @@ def test_ray_executor_reconstructs(tmp_path, tiny):
         ray.shutdown()
     s = json.loads(path.read_text())["inputs"]["video_00"]
     assert s["registered_images"] >= 8 and s["models"][0]["id"] == "video_00/0"
+
+
+def test_render_reuses_a_finished_scene_only_with_the_same_settings(tmp_path: Path) -> None:
+    out = tmp_path / "scene"
+    done = render_scene(out, n_videos=1, n_frames=2, width=64, height=48, seed=5)
+    stamp = done.stat().st_mtime_ns
+    assert render_scene(out, n_videos=1, n_frames=2, width=64, height=48, seed=5) == done
+    assert done.stat().st_mtime_ns == stamp  # reused, not rendered again
+    with pytest.raises(ValueError, match=r"n_frames: 2 -> 3"):
+        render_scene(out, n_videos=1, n_frames=3, width=64, height=48, seed=5)
