@@ -47,6 +47,7 @@ from scipy.stats import rankdata
 
 from instructvid.actionness.model import ActionnessModel
 from instructvid.actionness.proposals import TAGConfig, score_video, video_proposals
+from instructvid.actionness.threads import limit_torch_threads
 from instructvid.io.atomic import atomic_open, atomic_write_json, atomic_write_text
 from instructvid.io.coin import read_coin
 from instructvid.io.crosstask import CrossTaskData, CrossTaskFormatError, open_features
@@ -256,11 +257,13 @@ def baseline_sources(names: Sequence[str], *, seed: int = 0) -> list[ScoreSource
 def model_source(
     model: ActionnessModel, eval_set: EvalSet, *, name: str = "learned", clip_seconds: int = 1
 ) -> ScoreSource:
-    """Per-second actionness of a trained model on the videos' feature files."""
+    """Per-second actionness of a trained model on the videos' feature files (each video scored
+    on one torch thread, see :func:`~instructvid.actionness.threads.limit_torch_threads`)."""
 
     def fn(v: EvalVideo) -> tuple[np.ndarray, float]:
         feats = open_features(eval_set.feature_path(v.video_id))
-        return score_video(model, feats, clip_seconds=clip_seconds), 1.0
+        with limit_torch_threads(1):
+            return score_video(model, feats, clip_seconds=clip_seconds), 1.0
 
     return ScoreSource(name, fn)
 

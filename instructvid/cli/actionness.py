@@ -211,6 +211,7 @@ def score(
     """Write per-second actionness S of every video (float64 (T,) .npy)."""
     from instructvid.actionness.evaluate import read_id_list
     from instructvid.actionness.proposals import score_video
+    from instructvid.actionness.threads import limit_torch_threads
     from instructvid.actionness.train import load_model
     from instructvid.io.atomic import atomic_save_npy
     from instructvid.io.crosstask import CrossTaskFormatError, open_features
@@ -220,7 +221,8 @@ def score(
         ids = (
             read_id_list(videos) if videos else sorted(p.stem for p in Path(features).glob("*.npy"))
         )
-        with progress_bar("scoring") as update:
+        # one small product per video: a single torch thread is much faster (docs/actionness.md)
+        with progress_bar("scoring") as update, limit_torch_threads(1):
             for k, vid in enumerate(ids):
                 s = score_video(
                     net, open_features(Path(features) / f"{vid}.npy"), clip_seconds=clip_seconds

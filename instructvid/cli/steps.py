@@ -99,15 +99,21 @@ def _is_actionness_model(src: Path) -> bool:
 
 def _actionness_scorer(src: Path):
     """(score_fn (T, d) → (T,), identity) of an actionness model; the actionness library does
-    the work (load_model, score_video with 1 s clips, as `actionness score`)."""
+    the work (load_model, score_video with 1 s clips on one torch thread, as `actionness score`)."""
     from instructvid.actionness.proposals import score_video
+    from instructvid.actionness.threads import limit_torch_threads
     from instructvid.actionness.train import load_model
     from instructvid.steps.actionness import file_identity
 
     net, _ = load_model(src, device="cpu")
     model_file = src / "model.pt" if src.is_dir() else src
     identity = {"model": file_identity(model_file), "clip_seconds": 1}
-    return (lambda x: score_video(net, x, clip_seconds=1)), identity
+
+    def score_fn(x):  # (T, d) features → (T,) float64
+        with limit_torch_threads(1):  # one small product per video
+            return score_video(net, x, clip_seconds=1)
+
+    return score_fn, identity
 
 
 def _actionness_settings(src: Path, alpha: float | None, standardize: bool, cache_root: Path):

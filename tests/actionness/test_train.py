@@ -185,3 +185,24 @@ def test_fused_engine_matches_torch_autograd(tmp_path: Path) -> None:
     torch.testing.assert_close(a.model.weight, b.model.weight, atol=1e-4, rtol=1e-3)
     with pytest.raises(ValueError, match="engine must be"):
         train_actionness(feats, tmp_path / "c", config=cfg, engine="gpu")
+
+
+def test_train_module_reexports_its_parts() -> None:
+    """``instructvid.actionness.train`` keeps every public name it had before the split."""
+    import instructvid.actionness.train as train
+    from instructvid.actionness.checkpoint import RunMismatchError as Mismatch
+    from instructvid.actionness.estimator import ActionnessEstimator as Estimator
+    from instructvid.actionness.fused import fused_loss_grad
+    from instructvid.actionness.model_io import load_model as load
+    from instructvid.actionness.store import FeatureStore as Store
+
+    names = (
+        "ActionnessEstimator FUSED_CHUNKS FeatureStore PathLike ProgressFn RunMismatchError "
+        "TrainConfig TrainResult fused_loss_grad load_model numba_threads save_model "
+        "train_actionness"
+    ).split()
+    assert all(hasattr(train, n) for n in names)
+    assert set(train.__all__) <= set(names)
+    assert train.ActionnessEstimator is Estimator and train.FeatureStore is Store
+    assert train.RunMismatchError is Mismatch and train.load_model is load
+    assert train.fused_loss_grad is fused_loss_grad
