@@ -93,9 +93,8 @@ def score_primary(
     Returns:
         ``{"scores": folder, "n_videos": count}``.
     """
-    import torch
-
     from instructvid.actionness.proposals import score_video
+    from instructvid.actionness.threads import limit_torch_threads
     from instructvid.actionness.train import load_model
     from instructvid.io.scores import ActionnessDir
 
@@ -103,16 +102,10 @@ def score_primary(
     net, _ = load_model(run, device="cpu")
     folder = ActionnessDir(scores, create=True)
     ids = primary_videos(data)
-    # one (T, d) x (d,) product per video: too small for a thread pool, which only costs time
-    # (x20 on a 2-core machine busy with another job); the scores do not depend on it
-    saved = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with limit_torch_threads(1):  # one small product per video: a thread pool only costs time
         for k, vid in enumerate(ids):
             folder.write(vid, score_video(net, data.features(vid), clip_seconds=1))
             progress(k + 1, len(ids))
-    finally:
-        torch.set_num_threads(saved)
     return {"scores": str(scores), "n_videos": len(ids)}
 
 
