@@ -4,8 +4,7 @@ Modules: ``model`` (S, F, G and the loss), ``sampling`` (sequences, trimming, ca
 resampling), ``train`` (config and training loop; re-exports its parts), ``store`` (cumulative-sum
 store), ``batches`` (seeded epoch batches, prefetch), ``fused`` (compiled loss + gradient
 engine), ``torch_engine`` (autograd engine), ``checkpoint`` (per-epoch checkpoint, resume),
-``model_io`` (save / load a model), ``estimator`` (scikit-learn-like wrapper), ``threads`` (torch
-thread limit for scoring), ``proposals`` (per-second scoring, TAG + NMS), ``evaluate`` (datasets,
+``model_io`` (save / load a model), ``estimator`` (scikit-learn-like wrapper), ``proposals`` (per-second scoring, TAG + NMS), ``evaluate`` (datasets,
 baselines, frame AP, AR@AN, report), ``combine`` (eq. 4.4: actionness in step localization),
 ``sweep`` (range and clip ablations).
 """

@@ -11,8 +11,8 @@ import numpy as np
 from instructvid.actionness.model import ActionnessModel
 from instructvid.actionness.proposals import score_video
 from instructvid.actionness.store import PathLike
-from instructvid.actionness.threads import limit_torch_threads
 from instructvid.actionness.train import TrainConfig, train_actionness
+from instructvid.runtime import limit_torch_threads
 
 __all__ = ["ActionnessEstimator"]
 

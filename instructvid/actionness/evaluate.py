@@ -47,7 +47,6 @@ from scipy.stats import rankdata
 
 from instructvid.actionness.model import ActionnessModel
 from instructvid.actionness.proposals import TAGConfig, score_video, video_proposals
-from instructvid.actionness.threads import limit_torch_threads
 from instructvid.io.atomic import atomic_open, atomic_write_json, atomic_write_text
 from instructvid.io.coin import read_coin
 from instructvid.io.crosstask import CrossTaskData, CrossTaskFormatError, open_features
@@ -63,6 +62,7 @@ from instructvid.metrics.actionness import (
     segment_labels,
     trim_mask,
 )
+from instructvid.runtime import limit_torch_threads
 
 __all__ = [
     "AR_AT",
@@ -258,7 +258,7 @@ def model_source(
     model: ActionnessModel, eval_set: EvalSet, *, name: str = "learned", clip_seconds: int = 1
 ) -> ScoreSource:
     """Per-second actionness of a trained model on the videos' feature files (each video scored
-    on one torch thread, see :func:`~instructvid.actionness.threads.limit_torch_threads`)."""
+    on one torch thread, see :func:`~instructvid.runtime.limit_torch_threads`)."""
 
     def fn(v: EvalVideo) -> tuple[np.ndarray, float]:
         feats = open_features(eval_set.feature_path(v.video_id))

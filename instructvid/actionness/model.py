@@ -30,6 +30,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from instructvid.runtime import resolve_device as _resolve_name
+
 __all__ = [
     "ActionnessModel",
     "ClipFeatureFn",
@@ -74,12 +76,11 @@ def pair_indices(m: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``"auto"`` → CUDA when available, else CPU; anything else is passed to ``torch.device``."""
+    """``"auto"`` → CUDA when available, else CPU; ``"cpu"``/``"cuda"`` checked
+    (:func:`instructvid.runtime.resolve_device`); a ``torch.device`` is returned as is."""
     if isinstance(device, torch.device):
         return device
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    return torch.device(_resolve_name(device))
 
 
 class ActionnessModel(nn.Module):

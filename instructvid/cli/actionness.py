@@ -211,10 +211,10 @@ def score(
     """Write per-second actionness S of every video (float64 (T,) .npy)."""
     from instructvid.actionness.evaluate import read_id_list
     from instructvid.actionness.proposals import score_video
-    from instructvid.actionness.threads import limit_torch_threads
     from instructvid.actionness.train import load_model
     from instructvid.io.atomic import atomic_save_npy
     from instructvid.io.crosstask import CrossTaskFormatError, open_features
+    from instructvid.runtime import limit_torch_threads
 
     try:
         net, _ = load_model(model, device=device)

@@ -61,8 +61,8 @@ def actionness_scorer(
     """(score_fn (T, d) → (T,), identity) of an actionness model; the actionness library does
     the work (load_model, score_video with 1 s clips on one torch thread, as `actionness score`)."""
     from instructvid.actionness.proposals import score_video
-    from instructvid.actionness.threads import limit_torch_threads
     from instructvid.actionness.train import load_model
+    from instructvid.runtime import limit_torch_threads
     from instructvid.steps.actionness import file_identity
 
     net, _ = load_model(src, device="cpu")

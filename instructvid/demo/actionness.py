@@ -94,9 +94,9 @@ def score_primary(
         ``{"scores": folder, "n_videos": count}``.
     """
     from instructvid.actionness.proposals import score_video
-    from instructvid.actionness.threads import limit_torch_threads
     from instructvid.actionness.train import load_model
     from instructvid.io.scores import ActionnessDir
+    from instructvid.runtime import limit_torch_threads
 
     data = CrossTaskData.open(data_dir)
     net, _ = load_model(run, device="cpu")

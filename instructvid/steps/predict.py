@@ -14,9 +14,9 @@ import numpy as np
 
 from instructvid.align.dp import ordered_assignment_batch
 from instructvid.io.crosstask import CrossTaskData
+from instructvid.runtime import limit_threads
 from instructvid.steps.baselines import uniform_assignment
 from instructvid.steps.model import StepModel, log_softmax
-from instructvid.steps.runtime import limit_threads
 from instructvid.text.components import UnknownComponentsWarning
 
 __all__ = ["predict_videos"]

@@ -57,7 +57,7 @@ each engine is in :mod:`~instructvid.steps.epochs`, the gradients in
 NumPy Adam in :mod:`~instructvid.steps.adam`, the run's shared state in
 :mod:`~instructvid.steps.training_state`, the checkpoint in :mod:`~instructvid.steps.checkpoint`,
 the training videos and features in :mod:`~instructvid.steps.training_data`, devices and
-threads in :mod:`~instructvid.steps.runtime`; :func:`predict_videos` is
+threads in :mod:`~instructvid.runtime`; :func:`predict_videos` is
 :mod:`~instructvid.steps.predict`'s (re-exported here, like the other public names).
 """
 
@@ -72,6 +72,7 @@ from typing import Any
 import numpy as np
 
 from instructvid.align.dp import ordered_assignment
+from instructvid.runtime import limit_threads, resolve_device
 from instructvid.steps.adam import Adam
 from instructvid.steps.checkpoint import load_checkpoint, save_checkpoint, training_fingerprint
 from instructvid.steps.epochs import (
@@ -84,7 +85,6 @@ from instructvid.steps.epochs import (
 from instructvid.steps.gradients import a14_costs, a14_costs_autograd, theta_gradient
 from instructvid.steps.model import StepModel
 from instructvid.steps.predict import predict_videos
-from instructvid.steps.runtime import limit_threads, resolve_device
 from instructvid.steps.training_data import (
     CONSTRAINT_MODES,
     FeatureStore,

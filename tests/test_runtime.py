@@ -8,7 +8,7 @@ import torch
 
 from instructvid.actionness.model import ActionnessModel
 from instructvid.actionness.proposals import score_video
-from instructvid.actionness.threads import limit_torch_threads
+from instructvid.runtime import limit_torch_threads
 
 
 @pytest.fixture
@@ -44,3 +44,16 @@ def test_scores_identical_with_and_without_the_limit(two_threads) -> None:
         with limit_torch_threads(1):
             limited = score_video(model, x, clip_seconds=clip)
         np.testing.assert_array_equal(limited, free)
+
+
+def test_both_capabilities_check_device_names_the_same_way() -> None:
+    from instructvid.actionness.model import resolve_device as actionness_device
+    from instructvid.runtime import resolve_device
+
+    assert resolve_device("cpu") == "cpu" and actionness_device("cpu") == torch.device("cpu")
+    assert actionness_device("auto").type == resolve_device("auto")
+    for bad in ("gpu", "CUDA"):
+        with pytest.raises(ValueError, match="auto, cpu or cuda"):
+            resolve_device(bad)
+        with pytest.raises(ValueError, match="auto, cpu or cuda"):
+            actionness_device(bad)
