@@ -18,7 +18,6 @@ import argparse
 import datetime as _dt
 import os
 import platform
-import re
 import resource
 import statistics
 import sys
@@ -28,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _report import cpu_model, write_section  # benchmarks/_report.py
 
 from instructvid.actionness.train import TrainConfig, train_actionness
 from instructvid.io.crosstask import write_features
@@ -37,34 +37,8 @@ SECTION = "## Actionness training"
 TARGET = 50_000  # sequences per second, d = 1024, M = 5, on 2 cores
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
-def write_section(text: str) -> Path:
-    path = ROOT / "BENCHMARKS.md"
-    body = text.rstrip("\n") + "\n"
-    if path.exists():
-        old = path.read_text()
-        pattern = re.compile(rf"^{re.escape(SECTION)}[ \t]*\n.*?(?=^## |\Z)", re.M | re.S)
-        if pattern.search(old):
-            new = pattern.sub(lambda _m: body + "\n", old, count=1).rstrip("\n") + "\n"
-        else:
-            new = old.rstrip("\n") + "\n\n" + body
-    else:
-        new = "# Benchmarks\n\n" + body
-    path.write_text(new)
-    return path
 
 
 def main() -> None:
@@ -171,7 +145,7 @@ def main() -> None:
     section = f"{SECTION}\n\n{env}\n\n{table}\n\n{target}\n"
     print(section)
     if not args.no_write:
-        print(f"wrote {write_section(section)}", file=sys.stderr)
+        print(f"wrote {write_section(SECTION, section)}", file=sys.stderr)
     if not ok:
         sys.exit(1)
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import platform
-import re
 import statistics
 import sys
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import numba
 import numpy as np
+from _report import cpu_model, write_section  # benchmarks/_report.py
 
 from instructvid.align.dp import ordered_assignment, ordered_assignment_batch
 
@@ -78,33 +78,6 @@ def median_ms(fn, repeats: int, warmup: int = 3) -> float:
         fn()
         times.append(time.perf_counter_ns() - t0)
     return statistics.median(times) / 1e6
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def write_section(text: str) -> Path:
-    path = ROOT / "BENCHMARKS.md"
-    body = text.rstrip("\n") + "\n"
-    if path.exists():
-        old = path.read_text()
-        pattern = re.compile(rf"^{re.escape(SECTION)}[ \t]*\n.*?(?=^## |\Z)", re.M | re.S)
-        if pattern.search(old):
-            new = pattern.sub(lambda _m: body + "\n", old, count=1)
-            new = new.rstrip("\n") + "\n"
-        else:
-            new = old.rstrip("\n") + "\n\n" + body
-    else:
-        new = "# Benchmarks\n\n" + body
-    path.write_text(new)
-    return path
 
 
 def main() -> None:
@@ -200,7 +173,7 @@ def main() -> None:
     )
     section = f"{SECTION}\n\n{env}\n\n{table_md}\n\n{targets}\n"
     print(section)
-    path = write_section(section)
+    path = write_section(SECTION, section)
     print(f"wrote {path}", file=sys.stderr)
     if not (ok_single and ok_batch):
         sys.exit(1)

@@ -22,11 +22,12 @@ import datetime as _dt
 import json
 import os
 import platform
-import re
 import shutil
 import tempfile
 import time
 from pathlib import Path
+
+from _report import write_section  # benchmarks/_report.py
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = "## Scene reconstruction"
@@ -128,19 +129,6 @@ def markdown(rows: list[dict], args, seconds: float) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str, path: Path = ROOT / "BENCHMARKS.md") -> None:
-    from instructvid.io.atomic import atomic_write_text
-
-    old = path.read_text() if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    new = (
-        pattern.sub(lambda _: text, old)
-        if pattern.search(old)
-        else old.rstrip("\n") + "\n\n" + text
-    )
-    atomic_write_text(path, new)
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--videos", default="2,4,8")
@@ -161,7 +149,7 @@ def main() -> None:
     text = markdown(rows, args, time.perf_counter() - start)
     print(text)
     if not args.no_write:
-        write_section(text)
+        write_section(SECTION, text)
 
 
 if __name__ == "__main__":

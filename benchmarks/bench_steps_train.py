@@ -28,13 +28,14 @@ import datetime as _dt
 import json
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _report import write_section  # benchmarks/_report.py
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = "## Step-model training"
@@ -93,22 +94,6 @@ def train_and_evaluate(data: Path, out: Path, extra: list[str]) -> dict[str, obj
         "n_videos": n_videos,
         "recall": recall,
     }
-
-
-def write_section(text: str) -> Path:
-    path = ROOT / "BENCHMARKS.md"
-    body = text.rstrip("\n") + "\n"
-    if path.exists():
-        old = path.read_text()
-        pattern = re.compile(rf"^{re.escape(SECTION)}[ \t]*\n.*?(?=^## |\Z)", re.M | re.S)
-        if pattern.search(old):
-            new = pattern.sub(lambda _m: body + "\n", old, count=1).rstrip("\n") + "\n"
-        else:
-            new = old.rstrip("\n") + "\n\n" + body
-    else:
-        new = "# Benchmarks\n\n" + body
-    path.write_text(new)
-    return path
 
 
 def main() -> None:
@@ -224,7 +209,7 @@ def main() -> None:
     )
     print(section)
     if not args.no_write:
-        print(f"written to {write_section(section)}")
+        print(f"written to {write_section(SECTION, section)}")
 
 
 if __name__ == "__main__":
