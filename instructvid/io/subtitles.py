@@ -204,23 +204,9 @@ def read_webvtt(path: PathLike) -> list[Cue]:
                 "expected a timing line 'HH:MM:SS.mmm --> HH:MM:SS.mmm' in this cue block",
                 line=start_line + 1,
             )
-        match = _TIMING.match(block[timing_at])
-        if match is None:
-            raise SubtitleFormatError(
-                path,
-                f"malformed timing line {block[timing_at]!r}; expected "
-                "'HH:MM:SS.mmm --> HH:MM:SS.mmm'",
-                line=start_line + timing_at + 1,
-            )
-        start = _seconds(*match.groups()[:4])
-        end = _seconds(*match.groups()[4:])
-        if end < start:
-            raise SubtitleFormatError(
-                path,
-                f"cue ends ({end:.3f} s) before it starts ({start:.3f} s)",
-                line=start_line + timing_at + 1,
-            )
-        cues.append(Cue(start, end, "\n".join(block[timing_at + 1 :])))
+        cues.append(
+            _timed_cue(path, block, timing_at, start_line, _TIMING, "HH:MM:SS.mmm --> HH:MM:SS.mmm")
+        )
     return cues
 
 
@@ -377,24 +363,40 @@ def read_srt(path: PathLike) -> list[Cue]:
                 f"expected a cue number or a timing line, found {block[0].strip()!r}",
                 line=start_line + 1,
             )
-        match = _SRT_TIMING.match(block[timing_at])
-        if match is None:
-            raise SubtitleFormatError(
-                path,
-                f"malformed timing line {block[timing_at]!r}; expected "
-                "'HH:MM:SS,mmm --> HH:MM:SS,mmm'",
-                line=start_line + timing_at + 1,
+        cues.append(
+            _timed_cue(
+                path, block, timing_at, start_line, _SRT_TIMING, "HH:MM:SS,mmm --> HH:MM:SS,mmm"
             )
-        start = _seconds(*match.groups()[:4])
-        end = _seconds(*match.groups()[4:])
-        if end < start:
-            raise SubtitleFormatError(
-                path,
-                f"cue ends ({end:.3f} s) before it starts ({start:.3f} s)",
-                line=start_line + timing_at + 1,
-            )
-        cues.append(Cue(start, end, "\n".join(block[timing_at + 1 :])))
+        )
     return cues
+
+
+def _timed_cue(
+    path: PathLike,
+    block: list[str],
+    timing_at: int,
+    start_line: int,
+    pattern: re.Pattern[str],
+    expected: str,
+) -> Cue:
+    """The cue of a block whose line ``timing_at`` is its timing line (WebVTT or SRT syntax);
+    ``start_line`` is the block's 0-based first line, for the error messages."""
+    match = pattern.match(block[timing_at])
+    if match is None:
+        raise SubtitleFormatError(
+            path,
+            f"malformed timing line {block[timing_at]!r}; expected '{expected}'",
+            line=start_line + timing_at + 1,
+        )
+    start = _seconds(*match.groups()[:4])
+    end = _seconds(*match.groups()[4:])
+    if end < start:
+        raise SubtitleFormatError(
+            path,
+            f"cue ends ({end:.3f} s) before it starts ({start:.3f} s)",
+            line=start_line + timing_at + 1,
+        )
+    return Cue(start, end, "\n".join(block[timing_at + 1 :]))
 
 
 def read_howto100m_json(path: PathLike, video_id: str | None = None) -> dict[str, list[Cue]]:
