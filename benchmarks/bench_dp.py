@@ -10,6 +10,7 @@ run so that the speed-up ratio is meaningful on a noisy machine.
 
 from __future__ import annotations
 
+import argparse
 import datetime as _dt
 import os
 import platform
@@ -81,6 +82,9 @@ def median_ms(fn, repeats: int, warmup: int = 3) -> float:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--no-write", action="store_true", help="do not touch BENCHMARKS.md")
+    args = parser.parse_args()
     numba.set_num_threads(1)
     rng = np.random.default_rng(0)
     rows: list[tuple[str, str, float, str]] = []  # (case, variant, ms, note)
@@ -173,8 +177,8 @@ def main() -> None:
     )
     section = f"{SECTION}\n\n{env}\n\n{table_md}\n\n{targets}\n"
     print(section)
-    path = write_section(SECTION, section)
-    print(f"wrote {path}", file=sys.stderr)
+    if not args.no_write:
+        print(f"wrote {write_section(SECTION, section)}", file=sys.stderr)
     if not (ok_single and ok_batch):
         sys.exit(1)
 
