@@ -1,24 +1,15 @@
-"""Narration → temporal constraints (thesis app. A.1.1): where is each step mentioned?
+"""Narration → temporal constraints (thesis app. A.1.1): per-step intervals for a dataset's videos.
 
-For a video of task τ (K ordered step texts) with subtitles (L timed words):
+For a video of task τ (K ordered step texts) with subtitles (timed words), steps 1–4 — windows of
+words, their similarity to the step texts, the ordered DP, the chosen position with its time and
+score — are :mod:`instructvid.steps.narration_match`; the subtitles are read by
+:mod:`instructvid.steps.narration_corpus` and the text representation fitted by
+:mod:`instructvid.steps.narration_encoder`. This module does the rest:
 
-1. **Windows**: position ``p`` is the window of ``w`` words centred on word ``p``
-   (:func:`~instructvid.text.embed.window_bounds`; positions every ``stride`` words).
-2. **Similarity**: ``S[p, k]`` = cosine of window p and step text k under a text representation
-   (:mod:`instructvid.text.embed`: ``tfidf``, ``wordvec``, ``minilm``, ``learned``).
-3. **Ordered matching**: the at-least-once ordered DP of :mod:`instructvid.align.dp` over the
-   positions, maximising ``Σ (S[p, k] − m_k)`` where ``m_k`` is the mean similarity of step k over
-   the video's positions: every step gets one contiguous run of positions, runs in task order,
-   positions outside every run are background (score 0). Centring makes a run cover where its step
-   is more similar than usual; without it every position would be taken by some step. Ordering
-   keeps spurious, out-of-order mentions out ("imposing the ordering constraints … helps to avoid
-   spurious mentions").
-4. **Chosen position**: the position of the run with the highest similarity; its **score** is that
-   similarity and its **time** the midpoint of the centre word.
 5. **Interval**: ``[time + shift − length/2, time + shift + length/2]`` clipped to the video
    (default ``length`` 9 s, the mean length of the release's constraints; ``shift`` 0), kept only
    if the score reaches the **threshold** (chosen on the validation videos to maximise F1,
-   :func:`~instructvid.steps.constraint_eval.select_threshold`, or given).
+   :func:`~instructvid.steps.constraint_metrics.select_threshold`, or given).
 
 Outputs of :func:`build_constraints` under ``OUT`` (the dataset folder is never written)::
 
@@ -32,6 +23,9 @@ Outputs of :func:`build_constraints` under ``OUT`` (the dataset folder is never 
 so that ``instructvid steps train DATA --constraints OUT`` reads them. A video whose subtitles are
 missing, empty or malformed, or that has fewer subtitle windows than steps, gets no CSV (a
 warning says why); its ``matches`` file records the status.
+
+The names of the matching, corpus and encoder modules are re-exported here, where they lived
+before the split.
 """
 
 from __future__ import annotations
@@ -45,28 +39,26 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from instructvid.align.dp import ordered_assignment
 from instructvid.io.atomic import atomic_write_json
 from instructvid.io.crosstask import CrossTaskData, CrossTaskFormatError, Segment, write_segments
-from instructvid.io.subtitles import (
-    SubtitleFormatError,
-    TimedWord,
-    cues_to_words,
-    find_subtitles,
-    read_howto100m_json,
-    read_words,
+from instructvid.io.subtitles import TimedWord
+from instructvid.steps.constraint_metrics import ScoredInterval, select_threshold
+from instructvid.steps.narration_corpus import (
+    SubtitleSkippedWarning,
+    corpus_sentences,
+    read_all_words,
+    read_corpus,
 )
-from instructvid.steps.constraint_eval import ScoredInterval, select_threshold
-from instructvid.text.embed import (
-    ENCODERS,
-    MiniLMEncoder,
-    TextEncoder,
-    TfidfEncoder,
-    WordVectorEncoder,
-    load_encoder,
+from instructvid.steps.narration_encoder import fit_encoder
+from instructvid.steps.narration_match import (
+    DEFAULT_STRIDES,
+    DEFAULT_WINDOW,
+    StepMatch,
+    default_stride,
+    match_steps,
+    ordered_peaks,
 )
+from instructvid.text.embed import TextEncoder, load_encoder
 
 __all__ = [
     "DEFAULT_LENGTH",
@@ -88,43 +80,9 @@ __all__ = [
 
 PathLike = str | os.PathLike[str]
 
-#: Words per sliding window.
-DEFAULT_WINDOW = 10
 #: Interval length in seconds (the release's mean constraint length, ≈ 9 s).
 DEFAULT_LENGTH = 9.0
-#: Words per "sentence" when the subtitle corpus is cut for TF-IDF documents / FastText.
-_CHUNK_WORDS = 20
-#: Words between window centres per representation when not given: MiniLM runs a transformer
-#: on every window, so it looks at every 4th word (≈ 1.5 s of speech; intervals are 9 s long).
-DEFAULT_STRIDES: dict[str, int] = {"tfidf": 1, "wordvec": 1, "learned": 1, "minilm": 4}
 _MATCH_KEYS = ("text", "window", "stride", "text_model")
-
-
-def default_stride(text: str) -> int:
-    """The default stride of a representation (:data:`DEFAULT_STRIDES`)."""
-    return DEFAULT_STRIDES.get(text, 1)
-
-
-class SubtitleSkippedWarning(UserWarning):
-    """A video's subtitles could not be used (missing, malformed, too short)."""
-
-
-@dataclass(frozen=True)
-class StepMatch:
-    """Where step ``step`` (1-based) was matched in the narration.
-
-    Attributes:
-        step: 1-based step index.
-        time: seconds, the midpoint of the chosen window's centre word.
-        score: cosine similarity of the chosen window and the step text.
-        first_word, last_word: the step's run in the DP, as word indices (inclusive).
-    """
-
-    step: int
-    time: float
-    score: float
-    first_word: int
-    last_word: int
 
 
 @dataclass
@@ -150,71 +108,6 @@ class VideoMatches:
         return cls(**data)
 
 
-def ordered_peaks(similarity: np.ndarray) -> list[tuple[int, int, int]]:
-    """Ordered at-least-once matching of K steps to P positions (steps 3–4 of the module doc).
-
-    Args:
-        similarity: (P, K) cosine similarities, P >= K.
-
-    Returns:
-        per step k: ``(peak, first, last)`` position indices; ``first <= peak <= last`` and the
-        runs ``[first, last]`` are disjoint and in step order.
-    """
-    s = np.asarray(similarity, dtype=np.float64)
-    n_pos, n_steps = s.shape
-    if n_pos < n_steps:
-        raise ValueError(f"{n_pos} positions cannot hold {n_steps} ordered steps")
-    scores = s - s.mean(axis=0, keepdims=True)
-    labels = ordered_assignment(scores, exactly_one=False, maximize=True)
-    out = []
-    for k in range(n_steps):
-        run = np.flatnonzero(labels[:, k])
-        first, last = int(run[0]), int(run[-1])
-        peak = first + int(np.argmax(s[first : last + 1, k]))
-        out.append((peak, first, last))
-    return out
-
-
-def match_steps(
-    words: Sequence[TimedWord],
-    steps: Sequence[str],
-    encoder: TextEncoder,
-    *,
-    window: int = DEFAULT_WINDOW,
-    stride: int = 1,
-) -> list[StepMatch]:
-    """Match every step to the narration in order (module docstring, steps 1–4).
-
-    Args:
-        words: the video's timed words (time order).
-        steps: the K step texts.
-        encoder: a fitted text representation.
-        window: w, words per window.
-        stride: words between window centres.
-
-    Returns:
-        K matches in step order.
-
-    Raises:
-        ValueError: fewer windows than steps.
-    """
-    texts = [w.word for w in words]
-    sim = encoder.window_similarity(texts, list(steps), window=window, stride=stride)
-    out = []
-    for k, (peak, first, last) in enumerate(ordered_peaks(sim)):
-        centre = words[peak * stride]
-        out.append(
-            StepMatch(
-                step=k + 1,
-                time=round((centre.start + centre.end) / 2, 3),
-                score=float(sim[peak, k]),
-                first_word=first * stride,
-                last_word=min(last * stride, len(words) - 1),
-            )
-        )
-    return out
-
-
 def intervals_from_matches(
     matches: Iterable[StepMatch],
     duration: float,
@@ -233,124 +126,6 @@ def intervals_from_matches(
         end = max(min(duration, centre + length / 2), start)
         out.append(ScoredInterval(Segment(m.step, round(start, 3), round(end, 3)), m.score))
     return out
-
-
-# --------------------------------------------------------------------------------------------
-# Corpus and encoders
-
-
-def read_corpus(
-    subtitles: PathLike, video_ids: Iterable[str]
-) -> tuple[dict[str, list[TimedWord]], dict[str, str]]:
-    """Timed words of the given videos.
-
-    Args:
-        subtitles: a folder of per-video files (``<vid>.vtt``, ``.en.vtt``, ``.srt``, ``.json``)
-            or one HowTo100M caption JSON holding all videos.
-        video_ids: the wanted videos.
-
-    Returns:
-        ``(words, problems)``: ``{vid: words}`` for videos with readable subtitles (possibly
-        ``[]`` when empty, with an :class:`~instructvid.io.subtitles.EmptySubtitlesWarning`), and
-        ``{vid: "missing" | "malformed: <error>"}`` for the others (each malformed file is also
-        reported with a :class:`SubtitleSkippedWarning` naming the file and line).
-    """
-    subtitles = Path(subtitles)
-    words: dict[str, list[TimedWord]] = {}
-    problems: dict[str, str] = {}
-    wanted = list(dict.fromkeys(video_ids))
-    if subtitles.is_file():
-        try:
-            cues = read_howto100m_json(subtitles)
-        except SubtitleFormatError as exc:
-            raise SubtitleFormatError(exc.path, exc.problem, exc.line) from None
-        for vid in wanted:
-            if vid in cues:
-                words[vid] = cues_to_words(cues[vid])
-            else:
-                problems[vid] = "missing"
-        return words, problems
-    if not subtitles.is_dir():
-        raise FileNotFoundError(f"{subtitles}: no such subtitle folder or caption file")
-    for vid in wanted:
-        path = find_subtitles(subtitles, vid)
-        if path is None:
-            problems[vid] = "missing"
-            continue
-        try:
-            words[vid] = read_words(path, video_id=vid)
-        except SubtitleFormatError as exc:
-            problems[vid] = f"malformed: {exc}"
-            warnings.warn(f"skipped: {exc}", SubtitleSkippedWarning, stacklevel=2)
-    return words, problems
-
-
-def read_all_words(subtitles: PathLike) -> dict[str, list[TimedWord]]:
-    """Timed words of every video of a subtitle folder (files named ``<vid>.<suffix>``) or of a
-    HowTo100M caption JSON; unreadable files are skipped with a warning (:func:`read_corpus`)."""
-    subtitles = Path(subtitles)
-    if subtitles.is_file():
-        return {vid: cues_to_words(c) for vid, c in read_howto100m_json(subtitles).items()}
-    if not subtitles.is_dir():
-        raise FileNotFoundError(f"{subtitles}: no such subtitle folder or caption file")
-    vids = sorted({p.name.split(".")[0] for p in subtitles.iterdir() if p.is_file()})
-    return read_corpus(subtitles, vids)[0]
-
-
-def corpus_sentences(corpus: Mapping[str, Sequence[TimedWord]], size: int = 20) -> list[str]:
-    """The corpus cut into ``size``-word texts (subtitles have no punctuation to split at)."""
-    return [c for ws in corpus.values() for c in _chunks(ws, size)]
-
-
-def _chunks(words: Sequence[TimedWord], size: int) -> list[str]:
-    return [" ".join(w.word for w in words[i : i + size]) for i in range(0, len(words), size)]
-
-
-def fit_encoder(
-    text: str,
-    corpus: Mapping[str, Sequence[TimedWord]],
-    folder: PathLike,
-    *,
-    window: int = DEFAULT_WINDOW,
-    text_model: PathLike | None = None,
-    random_state: int = 0,
-) -> Path:
-    """Fit (or reuse) representation ``text`` on the subtitle corpus and save it to ``folder``.
-
-    ``tfidf``: IDF over ``window``-word chunks of every video's words. ``wordvec``: FastText on
-    20-word chunks. ``minilm``: nothing to fit. ``learned``: ``text_model`` (a folder written by
-    ``train-text``) is used as it is and returned instead of ``folder``.
-
-    Returns:
-        the folder to :func:`~instructvid.text.embed.load_encoder` from.
-    """
-    if text not in ENCODERS:
-        raise ValueError(f"unknown text representation {text!r}; expected one of {ENCODERS}")
-    if text == "learned":
-        if text_model is None:
-            raise ValueError(
-                "--text learned needs --text-model MODEL (train one with "
-                "`instructvid steps train-text`)"
-            )
-        model = Path(text_model)
-        if not (model / "encoder.json").is_file():
-            raise FileNotFoundError(f"{model}: not a trained text model (no encoder.json)")
-        return model
-    folder = Path(folder)
-    if (folder / "encoder.json").is_file():
-        return folder
-    encoder: TextEncoder
-    if text == "tfidf":
-        docs = [c for ws in corpus.values() for c in _chunks(ws, window)]
-        if not docs:
-            raise ValueError("no subtitle words to fit TF-IDF on")
-        encoder = TfidfEncoder().fit(docs)
-    elif text == "wordvec":
-        sentences = corpus_sentences(corpus, _CHUNK_WORDS)
-        encoder = WordVectorEncoder(random_state=random_state).fit(sentences)
-    else:
-        encoder = MiniLMEncoder()
-    return encoder.save(folder)
 
 
 _LOADED: dict[str, TextEncoder] = {}
