@@ -64,7 +64,7 @@ import math
 import os
 import re
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -185,15 +185,7 @@ def read_webvtt(path: PathLike) -> list[Cue]:
     # Skip the rest of the header block.
     while i < len(lines) and lines[i].strip():
         i += 1
-    while i < len(lines):
-        if not lines[i].strip():
-            i += 1
-            continue
-        start_line = i
-        block: list[str] = []
-        while i < len(lines) and _in_block(lines, i):
-            block.append(lines[i])
-            i += 1
+    for start_line, block in _blocks(lines, i):
         first = block[0].strip()
         if first.startswith(("NOTE", "STYLE", "REGION")) and "-->" not in first:
             continue
@@ -208,6 +200,19 @@ def read_webvtt(path: PathLike) -> list[Cue]:
             _timed_cue(path, block, timing_at, start_line, _TIMING, "HH:MM:SS.mmm --> HH:MM:SS.mmm")
         )
     return cues
+
+
+def _blocks(lines: Sequence[str], start: int) -> Iterator[tuple[int, list[str]]]:
+    """``(0-based first line, lines)`` of each cue block from line ``start`` on (WebVTT, SRT)."""
+    i = start
+    while i < len(lines):
+        if not lines[i].strip():
+            i += 1
+            continue
+        first = i
+        while i < len(lines) and _in_block(lines, i):
+            i += 1
+        yield first, list(lines[first:i])
 
 
 def _in_block(lines: Sequence[str], i: int) -> bool:
@@ -340,16 +345,7 @@ def read_srt(path: PathLike) -> list[Cue]:
     path = Path(path)
     lines = _read_text(path).split("\n")
     cues: list[Cue] = []
-    i = 0
-    while i < len(lines):
-        if not lines[i].strip():
-            i += 1
-            continue
-        start_line = i
-        block: list[str] = []
-        while i < len(lines) and _in_block(lines, i):
-            block.append(lines[i])
-            i += 1
+    for start_line, block in _blocks(lines, 0):
         timing_at = 0 if "-->" in block[0] else 1
         if timing_at >= len(block) or "-->" not in block[timing_at]:
             raise SubtitleFormatError(
