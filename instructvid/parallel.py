@@ -20,6 +20,8 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from instructvid.types import ProgressCallback
+
 __all__ = ["EXECUTORS", "ItemError", "parallel_map"]
 
 T = TypeVar("T")
@@ -46,7 +48,7 @@ def parallel_map(
     *,
     executor: str = "local",
     workers: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: ProgressCallback | None = None,
     ray_address: str | None = None,
     cpus_per_item: float = 1.0,
     describe: Callable[[T], str] = repr,

@@ -22,7 +22,6 @@ scores (:func:`scores_dir_source`), an ActivityNet-style proposal file
 
 from __future__ import annotations
 
-import os
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from instructvid.io.proposals import VideoProposals, read_proposals
 from instructvid.io.scores import ActionnessDir
 from instructvid.metrics.actionness import n_segments, trim_mask
 from instructvid.runtime import limit_torch_threads
+from instructvid.types import PathLike
 
 __all__ = [
     "ScoreSource",
@@ -49,8 +49,6 @@ __all__ = [
     "second_labels",
     "supervised_source",
 ]
-
-PathLike = str | os.PathLike[str]
 
 
 @dataclass

@@ -13,7 +13,6 @@ seconds) and the training part (which feeds the supervised topline and the tempo
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ import numpy as np
 
 from instructvid.io.coin import read_coin
 from instructvid.io.crosstask import CrossTaskData, CrossTaskFormatError
+from instructvid.types import PathLike
 
 __all__ = [
     "CROSSTASK_TEST_FRACTION",
@@ -32,7 +32,6 @@ __all__ = [
     "crosstask_eval_set",
 ]
 
-PathLike = str | os.PathLike[str]
 
 #: Thesis split of CrossTask for actionness: 2,062 training / 688 test videos.
 CROSSTASK_TEST_FRACTION = 688 / (2062 + 688)

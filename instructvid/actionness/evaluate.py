@@ -24,8 +24,7 @@ instructvid.actionness.evaluate import …`` keeps working):
 from __future__ import annotations
 
 import math
-import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,6 +75,7 @@ from instructvid.metrics.actionness import (
     per_second_to_segments,
     segment_labels,
 )
+from instructvid.types import PathLike, ProgressCallback
 
 __all__ = [
     "AR_AT",
@@ -95,8 +95,7 @@ __all__ = [
     "training_selection",
 ]
 
-PathLike = str | os.PathLike[str]
-ProgressFn = Callable[[int, int], None]
+ProgressFn = ProgressCallback
 
 
 @dataclass

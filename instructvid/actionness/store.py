@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,11 +24,11 @@ from numba import njit
 
 from instructvid.io.atomic import atomic_open, atomic_write_json
 from instructvid.io.crosstask import open_features
+from instructvid.types import PathLike, ProgressCallback
 
 __all__ = ["FeatureStore", "PathLike", "ProgressFn"]
 
-PathLike = str | os.PathLike[str]
-ProgressFn = Callable[[int, int], None]
+ProgressFn = ProgressCallback
 
 
 @njit(nogil=True, cache=True, boundscheck=False)

@@ -10,13 +10,14 @@ stopped. Outputs: ``OUT/sweep.json``, ``OUT/sweep.md``, ``OUT/sweep.png`` (AP vs
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import matplotlib
+
+from instructvid.types import PathLike, ProgressCallback
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -26,8 +27,6 @@ from instructvid.actionness.train import TrainConfig, train_actionness
 from instructvid.io.atomic import atomic_open, atomic_write_json, atomic_write_text
 
 __all__ = ["run_sweep"]
-
-PathLike = str | os.PathLike[str]
 
 
 def _runs(base: TrainConfig, ranges: Sequence[int], clips: Sequence[int]) -> list[tuple[int, int]]:
@@ -49,7 +48,7 @@ def run_sweep(
     base: TrainConfig | None = None,
     clip_seconds: int = 1,
     device: str = "auto",
-    progress: Callable[[int, int], None] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
     """Train and evaluate every ``(d, M)`` of the sweep; returns the summary written to JSON.
 

@@ -7,15 +7,13 @@ an explicit list or a feature folder; :func:`read_id_list` reads a list of video
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from instructvid.actionness.eval_sets import coin_eval_set, crosstask_eval_set
+from instructvid.types import PathLike
 
 __all__ = ["TrainingSelection", "read_id_list", "training_selection"]
-
-PathLike = str | os.PathLike[str]
 
 
 @dataclass

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import typer
 
-from instructvid.cli._progress import console, progress_bar
 from instructvid.cli.actionness_evaluate import evaluate
 from instructvid.cli.actionness_score import proposals, score
 from instructvid.cli.actionness_sweep import sweep
 from instructvid.cli.actionness_train import train
+from instructvid.progress import console, progress_bar
 
 __all__ = ["app", "evaluate", "proposals", "score", "sweep", "synth", "train"]
 

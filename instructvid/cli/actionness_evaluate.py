@@ -13,7 +13,6 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from instructvid.cli._progress import console, progress_bar
 from instructvid.cli.actionness_options import (
     ANNOTATIONS_OPT,
     CLIP_OPT,
@@ -21,6 +20,7 @@ from instructvid.cli.actionness_options import (
     SEED_OPT,
     fail,
 )
+from instructvid.progress import console, progress_bar
 
 __all__ = ["evaluate"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from instructvid.cli._progress import console
+from instructvid.progress import console
 
 __all__ = [
     "ANNOTATIONS_OPT",

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import typer
 
-from instructvid.cli._progress import console, progress_bar
 from instructvid.cli.actionness_options import CLIP_OPT, FEATURES_OPT, comma_floats, fail
+from instructvid.progress import console, progress_bar
 
 __all__ = ["proposals", "score"]
 

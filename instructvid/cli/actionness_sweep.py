@@ -11,7 +11,6 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from instructvid.cli._progress import console, progress_bar
 from instructvid.cli.actionness_options import (
     ANNOTATIONS_OPT,
     CLIP_OPT,
@@ -22,6 +21,7 @@ from instructvid.cli.actionness_options import (
     comma_floats,
     fail,
 )
+from instructvid.progress import console, progress_bar
 
 __all__ = ["sweep"]
 

@@ -13,7 +13,6 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from instructvid.cli._progress import console, progress_bar
 from instructvid.cli.actionness_options import (
     ANNOTATIONS_OPT,
     CROSSTASK_OPT,
@@ -22,6 +21,7 @@ from instructvid.cli.actionness_options import (
     SEED_OPT,
     fail,
 )
+from instructvid.progress import console, progress_bar
 
 __all__ = ["train"]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from instructvid.cli._progress import console, progress_bar
+from instructvid.progress import console, progress_bar
 
 __all__ = ["constraints", "constraints_eval", "register", "train_text"]
 

@@ -11,7 +11,7 @@ from instructvid.cli import constraints as constraints_cli
 from instructvid.cli import scene as scene_cli
 from instructvid.cli import steps as steps_cli
 from instructvid.cli import synth as synth_cli
-from instructvid.cli._progress import console
+from instructvid.progress import console
 
 app = typer.Typer(
     help="instructvid: learn how people do tasks from narrated instructional videos.",

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from instructvid.cli._progress import console, progress_bar
+from instructvid.progress import console, progress_bar
 
 app = typer.Typer(
     help="3D reconstruction of narrated videos: per-video SfM, alignment graph, keypoint transfer."

@@ -16,7 +16,6 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from instructvid.cli._progress import console, progress_bar
 from instructvid.cli.steps_benchmark import benchmark, transfer, tune
 from instructvid.cli.steps_localize import localize
 from instructvid.cli.steps_options import (
@@ -27,6 +26,7 @@ from instructvid.cli.steps_options import (
     open_dataset,
 )
 from instructvid.cli.steps_train import train
+from instructvid.progress import console, progress_bar
 
 __all__ = ["app", "check", "evaluate", "stats"]
 

@@ -13,7 +13,6 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from instructvid.cli._progress import console, progress_bar
 from instructvid.cli.steps_actionness import (
     ACTIONNESS_OPT,
     ALPHA_OPT,
@@ -41,6 +40,7 @@ from instructvid.cli.steps_options import (
     open_dataset,
     stop_cleanly,
 )
+from instructvid.progress import console, progress_bar
 
 __all__ = ["benchmark", "transfer", "tune"]
 

@@ -12,12 +12,12 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from instructvid.cli._progress import console
 from instructvid.cli.steps_actionness import (
     STANDARDIZE_OPT,
     actionness_scorer,
     is_actionness_model,
 )
+from instructvid.progress import console
 
 __all__ = ["localize"]
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from instructvid.cli._progress import console
+from instructvid.progress import console
 
 if TYPE_CHECKING:
     from instructvid.io.crosstask import CrossTaskData

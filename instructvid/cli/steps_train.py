@@ -10,7 +10,6 @@ from pathlib import Path
 
 import typer
 
-from instructvid.cli._progress import console, progress_bar
 from instructvid.cli.steps_options import (
     A14_OPT,
     BATCH_OPT,
@@ -31,6 +30,7 @@ from instructvid.cli.steps_options import (
     method_options,
     open_dataset,
 )
+from instructvid.progress import console, progress_bar
 
 __all__ = ["train"]
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from instructvid.cli._progress import console, progress_bar
+from instructvid.progress import console, progress_bar
 
 app = typer.Typer(help="Generate synthetic datasets in the real file formats (offline).")
 

@@ -15,15 +15,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from instructvid.demo.config import DEMO_ACTIONNESS_BASELINES, DEMO_ACTIONNESS_TRAIN
 from instructvid.io.crosstask import CrossTaskData
+from instructvid.types import ProgressCallback
 
-ProgressFn = Callable[[int, int], None]
+ProgressFn = ProgressCallback
 
 #: Name of the learned model's rows and files in the evaluation.
 LEARNED = "learned"

@@ -93,7 +93,7 @@ def run_demo(out: str | Path, *, seed: int = 0, console: Console | None = None) 
     Raises:
         RuntimeError: the synthetic world fails its own check.
     """
-    from instructvid.cli._progress import progress_console
+    from instructvid.progress import progress_console
 
     console = console or Console(stderr=True)
     out = Path(out)

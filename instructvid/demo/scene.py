@@ -18,7 +18,6 @@ synthetic ``reference_3d`` keypoints (metres), reported in centimetres.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +27,9 @@ from instructvid.demo.config import (
     DEMO_RECONSTRUCT,
     DEMO_SCENE,
 )
+from instructvid.types import ProgressCallback
 
-ProgressFn = Callable[[int, int], None]
+ProgressFn = ProgressCallback
 
 
 def unavailable() -> str | None:

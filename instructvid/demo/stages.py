@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from instructvid.io.atomic import atomic_write_json
+from instructvid.types import ProgressCallback
 
-ProgressFn = Callable[[int, int], None]
+ProgressFn = ProgressCallback
 
 try:  # CPU seconds of this process and of its finished child processes (Unix)
     import resource
@@ -98,7 +99,7 @@ class Stages:
                 trip, so a fresh and a reused result look the same).
             outputs: files the result refers to; the cache is ignored if one is missing.
         """
-        from instructvid.cli._progress import progress_bar
+        from instructvid.progress import progress_bar
 
         self.count += 1
         title = f"{self.count}/{self.total} {label}"

@@ -23,6 +23,8 @@ from typing import IO, Any
 
 import numpy as np
 
+from instructvid.types import PathLike
+
 _DURABLE: ContextVar[bool] = ContextVar("instructvid_atomic_durable", default=True)
 
 
@@ -38,7 +40,7 @@ def skip_fsync() -> Iterator[None]:
 
 
 @contextmanager
-def atomic_open(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[Any]]:
+def atomic_open(path: PathLike, mode: str = "w") -> Iterator[IO[Any]]:
     """Open a temporary file next to ``path``; on success it replaces ``path`` atomically.
 
     Args:
@@ -67,20 +69,20 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[An
         raise
 
 
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
+def atomic_write_text(path: PathLike, text: str) -> Path:
     """Write ``text`` to ``path`` atomically (UTF-8) and return the path."""
     with atomic_open(path, "w") as handle:
         handle.write(text)
     return Path(path)
 
 
-def atomic_write_json(path: str | os.PathLike[str], obj: Any, *, indent: int = 2) -> Path:
+def atomic_write_json(path: PathLike, obj: Any, *, indent: int = 2) -> Path:
     """Write ``obj`` as JSON to ``path`` atomically (NaN is written as ``null``)."""
     text = json.dumps(_json_safe(obj), indent=indent, sort_keys=False)
     return atomic_write_text(path, text + "\n")
 
 
-def atomic_save_npy(path: str | os.PathLike[str], array: np.ndarray) -> Path:
+def atomic_save_npy(path: PathLike, array: np.ndarray) -> Path:
     """Save ``array`` in ``.npy`` format to ``path`` atomically."""
     with atomic_open(path, "wb") as handle:
         np.save(handle, np.asarray(array), allow_pickle=False)

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +34,7 @@ import numpy as np
 
 from instructvid.io.atomic import atomic_write_json
 from instructvid.io.errors import FormatError
+from instructvid.types import PathLike
 
 __all__ = [
     "CoinFormatError",
@@ -43,8 +43,6 @@ __all__ = [
     "read_coin",
     "write_coin",
 ]
-
-PathLike = str | os.PathLike[str]
 
 
 class CoinFormatError(FormatError):

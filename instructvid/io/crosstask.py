@@ -29,7 +29,6 @@ expected. Features are opened memory-mapped and never loaded whole.
 from __future__ import annotations
 
 import math
-import os
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ import numpy as np
 
 from instructvid.io.atomic import atomic_open, atomic_save_npy
 from instructvid.io.errors import FormatError
+from instructvid.types import PathLike
 
 __all__ = [
     "CrossTaskData",
@@ -61,7 +61,6 @@ __all__ = [
     "write_video_list",
 ]
 
-PathLike = str | os.PathLike[str]
 
 #: Rows checked per chunk when scanning a feature file for NaN/inf (bounded memory).
 _SCAN_ROWS = 4096

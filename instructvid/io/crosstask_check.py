@@ -7,7 +7,6 @@ expected. Features are scanned in chunks (bounded memory).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from instructvid.io.crosstask import (
     CrossTaskPaths,
     parse_segment_line,
 )
+from instructvid.types import ProgressCallback
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def check_dataset(
     features: str | Path | None = None,
     constraints: str | Path | None = None,
     check_finite: bool = True,
-    progress: Callable[[int, int], None] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> list[Problem]:
     """Every problem of a CrossTask dataset: task cards, video lists, features, step CSVs.
 

@@ -9,8 +9,9 @@ message, which always starts with the file (and the line or the video, when know
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from instructvid.types import PathLike
 
 __all__ = ["FormatError"]
 
@@ -27,7 +28,7 @@ class FormatError(ValueError):
 
     def __init__(
         self,
-        path: str | os.PathLike[str],
+        path: PathLike,
         problem: str,
         *,
         line: int | None = None,

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ import numpy as np
 
 from instructvid.io.atomic import atomic_write_json
 from instructvid.io.errors import FormatError
+from instructvid.types import PathLike
 
 __all__ = [
     "DEFAULT_VERSION",
@@ -33,7 +33,6 @@ __all__ = [
     "write_proposals",
 ]
 
-PathLike = str | os.PathLike[str]
 DEFAULT_VERSION = "instructvid-actionness-1"
 
 

@@ -25,7 +25,6 @@ atomically.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -33,6 +32,7 @@ import numpy as np
 
 from instructvid.io.atomic import atomic_save_npy
 from instructvid.io.errors import FormatError
+from instructvid.types import PathLike
 
 __all__ = [
     "ActionnessDir",
@@ -47,8 +47,6 @@ __all__ = [
     "write_actionness",
     "write_step_scores",
 ]
-
-PathLike = str | os.PathLike[str]
 
 
 class ScoreFileError(FormatError):

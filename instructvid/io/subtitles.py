@@ -61,7 +61,6 @@ from __future__ import annotations
 import html
 import json
 import math
-import os
 import re
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
@@ -70,6 +69,7 @@ from pathlib import Path
 
 from instructvid.io.atomic import atomic_open
 from instructvid.io.errors import FormatError
+from instructvid.types import PathLike
 
 __all__ = [
     "SUBTITLE_SUFFIXES",
@@ -87,7 +87,6 @@ __all__ = [
     "write_webvtt",
 ]
 
-PathLike = str | os.PathLike[str]
 
 _TIMESTAMP = r"(?:(\d+):)?(\d{2}):(\d{2})\.(\d{3})"
 _TIMING = re.compile(rf"^\s*{_TIMESTAMP}\s+-->\s+{_TIMESTAMP}(?:\s+.*)?$")

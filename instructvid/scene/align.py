@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -31,6 +29,7 @@ from instructvid.io.atomic import atomic_write_json
 from instructvid.scene.graph import AlignmentGraph, write_ply
 from instructvid.scene.reconstruct import ModelRef, load_models
 from instructvid.scene.similarity import DegenerateError, Similarity, ransac_umeyama
+from instructvid.types import PathLike, ProgressCallback
 
 __all__ = ["AlignConf", "ModelData", "align", "align_pair", "confs", "load_model_data"]
 
@@ -262,12 +261,12 @@ def _resolve_reference(
 
 
 def align(
-    out: str | os.PathLike[str],
-    graph_path: str | os.PathLike[str],
+    out: PathLike,
+    graph_path: PathLike,
     conf: AlignConf = AlignConf(),
     *,
     reference: str | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Path:
     """Align every pair of models of ``out`` and write the alignment graph; returns its path."""
     out, graph_path = Path(out), Path(graph_path)

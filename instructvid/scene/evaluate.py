@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -25,6 +24,7 @@ import numpy as np
 from instructvid.io.atomic import atomic_open, atomic_write_json, atomic_write_text
 from instructvid.metrics.pck import mean_pck_curve
 from instructvid.scene.similarity import Similarity, umeyama
+from instructvid.types import PathLike
 
 __all__ = [
     "FIG56_METHODS",
@@ -103,7 +103,7 @@ def similarity_errors(
     return out
 
 
-def edge_errors(graph_json: dict, scene_json: dict, out: str | os.PathLike[str]) -> list[dict]:
+def edge_errors(graph_json: dict, scene_json: dict, out: PathLike) -> list[dict]:
     """For each edge: scale ratio (estimated / true), rotation error (deg), translation error (m)."""
     import pycolmap
 
@@ -137,7 +137,7 @@ def edge_errors(graph_json: dict, scene_json: dict, out: str | os.PathLike[str])
 def plot_pck_curves(
     curves: dict[str, Sequence[float]],
     tolerances: Sequence[float],
-    path: str | os.PathLike[str],
+    path: PathLike,
     title: str = "Keypoint transfer (cf. thesis Fig. 5.6)",
 ) -> Path:
     """Mean PCK curves against the tolerance (cm), as a PNG."""
@@ -166,9 +166,9 @@ def plot_pck_curves(
 
 
 def compare_methods(
-    out: str | os.PathLike[str],
-    keypoints: str | os.PathLike[str],
-    out_dir: str | os.PathLike[str],
+    out: PathLike,
+    keypoints: PathLike,
+    out_dir: PathLike,
     *,
     tolerances_cm: Sequence[float] = tuple(range(1, 31)),
     reference: str | None = None,

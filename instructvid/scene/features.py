@@ -19,7 +19,6 @@ to float32 when read).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -27,6 +26,7 @@ from typing import Protocol
 import numpy as np
 
 from instructvid.io.atomic import atomic_open
+from instructvid.types import PathLike
 
 __all__ = [
     "FeatureSet",
@@ -48,7 +48,7 @@ class LocalFeatureExtractor(Protocol):
     def __call__(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
 
 
-def load_torch_model(path: str | os.PathLike[str]):
+def load_torch_model(path: PathLike):
     """A user's model from a file: ``.pt2`` = ``torch.export`` program, else TorchScript (CPU).
 
     Raises FileNotFoundError naming the file when it is missing.
@@ -67,7 +67,7 @@ def load_torch_model(path: str | os.PathLike[str]):
         return torch.jit.load(str(path), map_location="cpu").eval()
 
 
-def read_gray(path: str | os.PathLike[str]) -> np.ndarray:
+def read_gray(path: PathLike) -> np.ndarray:
     """Read an image file as grey (H, W) uint8; a clear error names an unreadable file."""
     import cv2
 
@@ -190,7 +190,7 @@ class FeatureSet:
         return list(self.keypoints)
 
 
-def save_features(path: str | os.PathLike[str], features: FeatureSet) -> Path:
+def save_features(path: PathLike, features: FeatureSet) -> Path:
     """Write a :class:`FeatureSet` as ``.npz`` (atomically)."""
     arrays: dict[str, np.ndarray] = {"names": np.asarray(features.names)}
     for i, name in enumerate(features.names):
@@ -201,7 +201,7 @@ def save_features(path: str | os.PathLike[str], features: FeatureSet) -> Path:
     return Path(path)
 
 
-def load_features(path: str | os.PathLike[str], names: list[str] | None = None) -> FeatureSet:
+def load_features(path: PathLike, names: list[str] | None = None) -> FeatureSet:
     """Read the features written by :func:`save_features` (all images, or only ``names``)."""
     with np.load(path) as data:
         all_names = [str(n) for n in data["names"]]

@@ -18,7 +18,6 @@ JSON (``GRAPH.json``)::
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -26,6 +25,7 @@ import numpy as np
 
 from instructvid.io.atomic import atomic_open
 from instructvid.scene.similarity import Similarity
+from instructvid.types import PathLike
 
 __all__ = ["AlignmentGraph", "write_ply"]
 
@@ -159,9 +159,7 @@ class AlignmentGraph:
         return graph
 
 
-def write_ply(
-    path: str | os.PathLike[str], points: np.ndarray, colors: np.ndarray | None = None
-) -> Path:
+def write_ply(path: PathLike, points: np.ndarray, colors: np.ndarray | None = None) -> Path:
     """Write a binary little-endian PLY point cloud: (N, 3) points, optional (N, 3) uint8 colours."""
     pts = np.asarray(points, np.float32).reshape(-1, 3)
     cols = None if colors is None else np.asarray(colors, np.uint8).reshape(-1, 3)

@@ -30,8 +30,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +40,7 @@ from instructvid.io.atomic import atomic_open, atomic_write_json, atomic_write_t
 from instructvid.metrics.pck import keypoint_errors, mean_pck_curve, pck_curve
 from instructvid.scene.graph import AlignmentGraph
 from instructvid.scene.similarity import DegenerateError, Similarity, umeyama
+from instructvid.types import PathLike, ProgressCallback
 
 __all__ = [
     "TransferResult",
@@ -259,15 +259,15 @@ def _draw_overlay(
 
 
 def transfer(
-    out: str | os.PathLike[str],
-    graph_path: str | os.PathLike[str],
-    keypoints_path: str | os.PathLike[str],
-    out_dir: str | os.PathLike[str],
+    out: PathLike,
+    graph_path: PathLike,
+    keypoints_path: PathLike,
+    out_dir: PathLike,
     *,
     tolerances_cm: Sequence[float] = tuple(range(1, 31)),
     source: str | None = None,
     overlays_per_target: int = 3,
-    progress: Callable[[int, int], None] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> TransferResult:
     """Transfer the source's keypoints to every model, evaluate by PCK, draw overlays.
 

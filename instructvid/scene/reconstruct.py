@@ -42,13 +42,14 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
 
 from instructvid.io.atomic import atomic_open, atomic_write_json
+from instructvid.types import PathLike, ProgressCallback
 
 __all__ = [
     "ModelRef",
@@ -259,7 +260,7 @@ def quiet_pycolmap(level: int = 2) -> None:
     pycolmap.logging.minloglevel = int(os.environ.get("INSTRUCTVID_COLMAP_LOG", level))
 
 
-def input_name(path: str | os.PathLike[str]) -> str:
+def input_name(path: PathLike) -> str:
     """The name of an input: a video's file stem, a folder's name."""
     p = Path(path)
     return p.name if p.is_dir() else p.stem
@@ -311,8 +312,8 @@ def _frames_of_input(
 
 
 def reconstruct_input(
-    src: str | os.PathLike[str],
-    out: str | os.PathLike[str],
+    src: PathLike,
+    out: PathLike,
     conf: ReconstructConf = ReconstructConf(),
     *,
     overwrite: bool = False,
@@ -477,13 +478,13 @@ def _job(args: tuple[str, str, dict, bool]) -> dict:
 
 
 def reconstruct(
-    inputs: Sequence[str | os.PathLike[str]],
-    out: str | os.PathLike[str],
+    inputs: Sequence[PathLike],
+    out: PathLike,
     conf: ReconstructConf = ReconstructConf(),
     *,
     executor: str = "local",
     workers: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: ProgressCallback | None = None,
     ray_address: str | None = None,
     overwrite: bool = False,
 ) -> Path:
@@ -542,7 +543,7 @@ def reconstruct(
     return atomic_write_json(existing, report)
 
 
-def load_models(out: str | os.PathLike[str]) -> list[ModelRef]:
+def load_models(out: PathLike) -> list[ModelRef]:
     """The models of a reconstruction folder, in input then model order."""
     out = Path(out)
     root = out / "models"

@@ -17,7 +17,6 @@ This module also re-exports the names that lived here before the split: the metr
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
@@ -38,6 +37,7 @@ from instructvid.steps.constraint_metrics import (
 )
 from instructvid.steps.constraint_report import PAPER_TABLE_A1, markdown_table, mean_table
 from instructvid.steps.wikihow_standin import task_paragraphs
+from instructvid.types import PathLike, ProgressCallback
 
 __all__ = [
     "METRICS",
@@ -55,8 +55,6 @@ __all__ = [
     "summarize",
     "task_paragraphs",
 ]
-
-PathLike = str | os.PathLike[str]
 
 
 def evaluation_videos(
@@ -135,7 +133,7 @@ def run_constraints_eval(
     jobs: int = 1,
     random_draws: int = 10,
     random_state: int = 0,
-    progress: Callable[[str], AbstractContextManager[Callable[[int, int], None]]] | None = None,
+    progress: Callable[[str], AbstractContextManager[ProgressCallback]] | None = None,
 ) -> dict:
     """Constraints from each representation (``OUT/<text>/``, primary tasks only, threshold
     chosen on the validation videos), evaluated on the other annotated videos, beside a random

@@ -32,9 +32,8 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,6 +58,7 @@ from instructvid.steps.narration_match import (
     ordered_peaks,
 )
 from instructvid.text.embed import TextEncoder, load_encoder
+from instructvid.types import PathLike, ProgressCallback
 
 __all__ = [
     "DEFAULT_LENGTH",
@@ -78,7 +78,6 @@ __all__ = [
     "read_corpus",
 ]
 
-PathLike = str | os.PathLike[str]
 
 #: Interval length in seconds (the release's mean constraint length, ≈ 9 s).
 DEFAULT_LENGTH = 9.0
@@ -233,7 +232,7 @@ def build_constraints(
     task_ids: Iterable[str] | None = None,
     jobs: int = 1,
     random_state: int = 0,
-    progress: Callable[[int, int], None] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> ConstraintRun:
     """Narration constraints for the videos of ``data`` (module docstring); resumable.
 

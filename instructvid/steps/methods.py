@@ -36,6 +36,7 @@ import numpy as np
 
 from instructvid.io.crosstask import CrossTaskData
 from instructvid.steps.protocol import MethodOptions, Predictions, Split, register
+from instructvid.types import ProgressCallback
 
 __all__ = [
     "METHOD_DEFAULTS",
@@ -90,7 +91,7 @@ def learner_for(
     *,
     supervised: bool = False,
     checkpoint: str | Path | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: ProgressCallback | None = None,
     cache_mb: float = 1024,
     method: str | None = None,
 ) -> Any:
@@ -139,7 +140,7 @@ def fit_method(
     options: MethodOptions,
     *,
     checkpoint: str | Path | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Any:
     """Train method ``name`` on ``{task_id: [video_id, ...]}``; returns the fitted learner."""
     from instructvid.steps.train import build_training_videos

@@ -8,7 +8,6 @@ per video and warns with :class:`SubtitleSkippedWarning`.
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -21,6 +20,7 @@ from instructvid.io.subtitles import (
     read_howto100m_json,
     read_words,
 )
+from instructvid.types import PathLike
 
 __all__ = [
     "SubtitleSkippedWarning",
@@ -28,8 +28,6 @@ __all__ = [
     "read_all_words",
     "read_corpus",
 ]
-
-PathLike = str | os.PathLike[str]
 
 
 class SubtitleSkippedWarning(UserWarning):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -16,10 +15,10 @@ from instructvid.text.embed import (
     TfidfEncoder,
     WordVectorEncoder,
 )
+from instructvid.types import PathLike
 
 __all__ = ["fit_encoder"]
 
-PathLike = str | os.PathLike[str]
 
 #: Words per "sentence" when the subtitle corpus is cut for TF-IDF documents / FastText.
 _CHUNK_WORDS = 20

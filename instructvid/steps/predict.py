@@ -8,7 +8,7 @@ task, :func:`~instructvid.align.dp.ordered_assignment_batch`).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -18,6 +18,7 @@ from instructvid.runtime import limit_threads
 from instructvid.steps.baselines import uniform_assignment
 from instructvid.steps.model import StepModel, log_softmax
 from instructvid.text.components import UnknownComponentsWarning
+from instructvid.types import ProgressCallback
 
 __all__ = ["predict_videos"]
 
@@ -28,7 +29,7 @@ def predict_videos(
     videos: Mapping[str, Sequence[str]],
     *,
     steps: Mapping[str, Sequence[str]] | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, dict[str, np.ndarray]]]:
     """Exactly-one step labels and log-probabilities for ``{task_id: [video_id, ...]}``.
 
@@ -50,7 +51,7 @@ def _predict_videos(
     videos: Mapping[str, Sequence[str]],
     *,
     steps: Mapping[str, Sequence[str]] | None,
-    progress: Callable[[int, int], None] | None,
+    progress: ProgressCallback | None,
 ) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, dict[str, np.ndarray]]]:
     labels: dict[str, dict[str, np.ndarray]] = {}
     scores: dict[str, dict[str, np.ndarray]] = {}

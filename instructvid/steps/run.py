@@ -18,7 +18,7 @@ nothing when the run is finished); other settings are refused with a clear error
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from instructvid.metrics.step_map import step_map
 from instructvid.steps.methods import learner_for, training_set
 from instructvid.steps.model import StepModel
 from instructvid.steps.protocol import MethodOptions, make_splits
+from instructvid.types import ProgressCallback
 
 __all__ = ["RunConfigError", "RunLayout", "evaluate_run", "load_run", "open_run_data", "train_run"]
 
@@ -115,7 +116,7 @@ def train_run(
     n_train: int = 30,
     seed: int = 0,
     options: MethodOptions | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: ProgressCallback | None = None,
     cache_mb: float = 1024,
 ) -> TrainResult:
     """Train a step model into RUN = ``out`` (resuming if it was interrupted).
@@ -266,7 +267,7 @@ def evaluate_run(
     run: str | Path,
     *,
     data_root: str | Path | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
     """Recall (and step mAP) of a finished run on the test split recorded in it.
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -32,6 +32,7 @@ import numpy as np
 from instructvid.align.dp import ordered_assignment
 from instructvid.io.crosstask import CrossTaskData, Segment
 from instructvid.steps.paper import TABLE_3_2, TABLE_3_2_TOTAL, match_paper_title
+from instructvid.types import ProgressCallback
 
 
 def order_consistency(segments: Sequence[Segment]) -> float | None:
@@ -217,7 +218,7 @@ def dataset_statistics(
     data: CrossTaskData,
     *,
     task_ids: Iterable[str] | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> DatasetStatistics:
     """Table 3.2 statistics of the annotated videos of the primary tasks.
 

@@ -65,7 +65,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +93,7 @@ from instructvid.steps.training_data import (
 )
 from instructvid.steps.training_state import TrainingState
 from instructvid.text.components import SHARE_LEVELS, ComponentVocabulary
+from instructvid.types import ProgressCallback
 
 __all__ = [
     "CONSTRAINT_MODES",
@@ -184,7 +185,7 @@ class StepLearner:
         n_threads: int = 1,
         backend: str = "auto",
         checkpoint: str | Path | None = None,
-        progress: Callable[[int, int], None] | None = None,
+        progress: ProgressCallback | None = None,
     ) -> None:
         self.share = share
         self.stem = stem

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from instructvid.io.crosstask import CrossTaskData
 from instructvid.metrics.recall import crosstask_recall
 from instructvid.steps.methods import fit_method
 from instructvid.steps.protocol import MethodOptions, make_splits, run_benchmark
+from instructvid.types import ProgressCallback
 
 __all__ = ["default_counts", "transfer_curve"]
 
@@ -50,7 +51,7 @@ def transfer_curve(
     seed: int = 0,
     options: MethodOptions | None = None,
     lines: bool = True,
-    progress: Callable[[int, int], None] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
     """The transfer curve; writes ``OUT/transfer.json`` and ``OUT/transfer.png``.
 

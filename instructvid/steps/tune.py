@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from instructvid.io.crosstask import CrossTaskData
 from instructvid.metrics.recall import crosstask_recall
 from instructvid.steps.methods import TRAINED_METHODS, fit_method, training_set
 from instructvid.steps.protocol import MethodOptions, make_splits
+from instructvid.types import ProgressCallback
 
 __all__ = ["TUNABLE", "parse_grid", "tune"]
 
@@ -79,7 +80,7 @@ def tune(
     n_train: int = 30,
     seed: int = 0,
     options: MethodOptions | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
     """Train ``method`` at every grid point and score it on the validation videos.
 

@@ -34,8 +34,6 @@ with the same arguments skips finished videos and writes the same bytes.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -44,10 +42,9 @@ import numpy as np
 from instructvid.io.atomic import atomic_write_json
 from instructvid.io.coin import CoinSegment, CoinVideo, write_coin
 from instructvid.io.crosstask import write_features
+from instructvid.types import PathLike, ProgressCallback
 
 __all__ = ["SIZES", "ActionnessWorld", "WorldConfig", "generate_actionness_world"]
-
-PathLike = str | os.PathLike[str]
 
 
 @dataclass(frozen=True)
@@ -203,7 +200,7 @@ def generate_actionness_world(
     *,
     size: str | WorldConfig = "small",
     seed: int = 0,
-    progress: Callable[[int, int], None] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> ActionnessWorld:
     """Write a synthetic actionness world (see the module docstring) and return its paths.
 

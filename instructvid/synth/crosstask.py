@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +66,7 @@ from instructvid.synth.crosstask_spec import (
 )
 from instructvid.synth.crosstask_stats import describe_world, order_consistency, plan_statistics
 from instructvid.synth.crosstask_world import World, WorldTask, build_world
+from instructvid.types import ProgressCallback
 
 __all__ = [
     "GENERATOR_VERSION",
@@ -98,7 +98,7 @@ def generate_crosstask(
     size: str = "tiny",
     seed: int = 0,
     dim: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Path:
     """Write a synthetic CrossTask world under ``out`` in the release layout.
 
@@ -161,7 +161,7 @@ def _write_videos(
     subtitles: Path,
     dim: int,
     stats: list[tuple[WorldTask, dict[str, float]]],
-    progress: Callable[[int, int], None] | None,
+    progress: ProgressCallback | None,
 ) -> None:
     """Write every video's files (skipping finished ones); append each plan's statistics."""
     total = sum(len(t.videos) for t in world.tasks)

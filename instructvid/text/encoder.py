@@ -9,7 +9,6 @@ with no known token). The representations themselves live in :mod:`instructvid.t
 
 from __future__ import annotations
 
-import os
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,10 +18,10 @@ import numpy as np
 from scipy.ndimage import maximum_filter1d
 
 from instructvid.io.atomic import atomic_write_json
+from instructvid.types import PathLike
 
 __all__ = ["CONFIG_FILE", "PathLike", "TextEncoder", "sliding_max", "unit_rows", "window_bounds"]
 
-PathLike = str | os.PathLike[str]
 
 #: The file of a saved encoder that names its representation; written last.
 CONFIG_FILE = "encoder.json"

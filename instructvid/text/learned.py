@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from scipy.ndimage import maximum_filter1d
 from instructvid.io.atomic import atomic_open
 from instructvid.text.encoder import TextEncoder, sliding_max, unit_rows
 from instructvid.text.wordvec import WordVectorEncoder, raw_tokens
+from instructvid.types import ProgressCallback
 
 __all__ = ["LearnedEncoder", "TrainHistory", "train_aggregation", "triplet_loss"]
 
@@ -194,7 +195,7 @@ def train_aggregation(
     articles_per_step: int = 8,
     random_state: int = 0,
     threads: int = 1,
-    progress: Callable[[int, int], None] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> LearnedEncoder:
     """Train the learned aggregation with the triplet margin loss (eq. A.2).
 
@@ -237,7 +238,7 @@ def _train_aggregation(
     lr: float,
     articles_per_step: int,
     random_state: int,
-    progress: Callable[[int, int], None] | None,
+    progress: ProgressCallback | None,
 ) -> LearnedEncoder:
     torch = _torch()
     torch.manual_seed(random_state)

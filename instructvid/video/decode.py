@@ -9,12 +9,13 @@ A video that cannot be opened or decoded raises :class:`VideoDecodeError` naming
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from instructvid.types import PathLike
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -59,7 +60,7 @@ def frame_name(time: float, ext: str = ".jpg") -> str:
     return f"t{time:010.3f}{ext}"
 
 
-def list_images(folder: str | os.PathLike[str]) -> list[str]:
+def list_images(folder: PathLike) -> list[str]:
     """Sorted file names of the JPEG/PNG images directly inside ``folder``."""
     folder = Path(folder)
     if not folder.is_dir():
@@ -107,13 +108,13 @@ def _decoded(path: Path) -> Iterator[tuple[int, float, object]]:
         container.close()
 
 
-def iter_frames(path: str | os.PathLike[str]) -> Iterator[tuple[int, float, np.ndarray]]:
+def iter_frames(path: PathLike) -> Iterator[tuple[int, float, np.ndarray]]:
     """Yield ``(index, time_s, rgb (H, W, 3) uint8)`` for every decodable frame of a video."""
     for index, time, frame in _decoded(Path(path)):
         yield index, time, frame.to_ndarray(format="rgb24")
 
 
-def probe_video(path: str | os.PathLike[str]) -> VideoInfo:
+def probe_video(path: PathLike) -> VideoInfo:
     """Count the frames of a video and read their times (decodes the stream once)."""
     times, width, height = [], 0, 0
     for _, time, frame in _decoded(Path(path)):
@@ -122,9 +123,7 @@ def probe_video(path: str | os.PathLike[str]) -> VideoInfo:
     return VideoInfo(Path(path), len(times), np.asarray(times, np.float64), width, height)
 
 
-def read_frames(
-    path: str | os.PathLike[str], indices: Iterable[int]
-) -> list[tuple[int, float, np.ndarray]]:
+def read_frames(path: PathLike, indices: Iterable[int]) -> list[tuple[int, float, np.ndarray]]:
     """Decode the frames at ``indices`` (0-based decode order): ``[(index, time_s, rgb)]``."""
     wanted = sorted(set(int(i) for i in indices))
     if not wanted:
@@ -143,7 +142,7 @@ def read_frames(
 
 
 def write_video(
-    path: str | os.PathLike[str],
+    path: PathLike,
     frames: Sequence[np.ndarray],
     *,
     fps: float = 25.0,

@@ -1,8 +1,10 @@
-"""Rich progress bars as ``progress(done, total)`` callbacks for the library functions."""
+"""Rich progress bars as ``progress(done, total)`` callbacks for the library functions.
+
+Used by the command line and the demo; the library itself only calls the callbacks it is given."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
@@ -15,6 +17,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from instructvid.types import ProgressCallback
+
 #: Results (tables, paths) go to stdout; when it is not a terminal (a pipe, a file, a test), lines
 #: are not wrapped at 80 columns.
 console = Console()
@@ -25,7 +29,7 @@ progress_console = Console(stderr=True)
 
 
 @contextmanager
-def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
+def progress_bar(description: str) -> Iterator[ProgressCallback]:
     """A progress bar on stderr; yields ``update(done, total)``."""
     with Progress(
         TextColumn("[bold]{task.description}"),

@@ -1,0 +1,41 @@
+"""The one way a command stops early: a user's mistake (exit 2) or Ctrl-C (exit 130).
+
+``with stop_cleanly():`` around a command's work prints a bad input's message alone (no
+traceback: :class:`ValueError`, which every reader's ``FormatError`` is) and ends with exit 2; an
+interruption prints one line saying that the same command resumes and ends with exit 130.
+``raise fail(exc)`` is the same exit 2 for an error caught by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.markup import escape
+
+from instructvid.progress import console
+
+__all__ = ["fail", "stop_cleanly"]
+
+
+def fail(exc: Exception | str) -> typer.Exit:
+    """Print ``exc`` as an error; the exit (code 2) to raise."""
+    console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+    return typer.Exit(2)
+
+
+@contextmanager
+def stop_cleanly(what: str = "") -> Iterator[None]:
+    """Bad input ends with exit 2 and its message; Ctrl-C with exit 130 and how to resume."""
+    try:
+        yield
+    except ValueError as exc:
+        raise fail(exc) from None
+    except KeyboardInterrupt:
+        label = f"{what} " if what else ""
+        console.print(
+            f"[yellow]interrupted[/yellow] {label}— rerun the same command to resume",
+            highlight=False,
+        )
+        raise typer.Exit(130) from None
