@@ -22,7 +22,7 @@ from instructvid.types import PathLike, ProgressCallback
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from instructvid.actionness.evaluate import EvalSet, evaluate_methods, model_source
+from instructvid.actionness.eval.evaluate import EvalSet, evaluate_methods, model_source
 from instructvid.actionness.train import TrainConfig, train_actionness
 from instructvid.io.atomic import atomic_open, atomic_write_json, atomic_write_text
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from instructvid.actionness.eval_sets import coin_eval_set, crosstask_eval_set
+from instructvid.actionness.eval.sets import coin_eval_set, crosstask_eval_set
 from instructvid.types import PathLike
 
 __all__ = ["TrainingSelection", "read_id_list", "training_selection"]

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import typer
 
-from instructvid.cli import actionness as actionness_cli
-from instructvid.cli import constraints as constraints_cli
 from instructvid.cli import scene as scene_cli
-from instructvid.cli import steps as steps_cli
 from instructvid.cli import synth as synth_cli
+from instructvid.cli.actionness import app as actionness_cli
+from instructvid.cli.steps import app as steps_cli
+from instructvid.cli.steps import constraints as constraints_cli
 from instructvid.progress import console
 
 app = typer.Typer(

@@ -26,7 +26,7 @@ def crosstask(
 ) -> None:
     """Write a complete CrossTask-layout world: task cards, video lists, annotations,
     narration constraints, WebVTT subtitles and per-second features. Re-running resumes."""
-    from instructvid.synth.crosstask import generate_crosstask
+    from instructvid.synth.crosstask.generate import generate_crosstask
 
     try:
         with progress_bar(f"synth crosstask ({size})") as update:
@@ -39,8 +39,8 @@ def crosstask(
 def _register_aliases() -> None:
     """``synth scene`` and ``synth actionness``: the same commands as ``scene synth`` and
     ``actionness synth``, so that every generator is found under ``instructvid synth``."""
-    from instructvid.cli import actionness as actionness_cli
     from instructvid.cli import scene as scene_cli
+    from instructvid.cli.actionness import app as actionness_cli
 
     app.command("scene")(scene_cli.synth)
     app.command("actionness")(actionness_cli.synth)

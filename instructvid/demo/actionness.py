@@ -121,7 +121,7 @@ def evaluate_scores(
         ``{"source", "n_videos", "methods": {name: {"frame_ap", "per_video", "auc", "ar10",
         "ar100"}}}``, all fractions in [0, 1]; ``learned`` last.
     """
-    from instructvid.actionness.evaluate import (
+    from instructvid.actionness.eval.evaluate import (
         baseline_sources,
         crosstask_eval_set,
         evaluate_methods,

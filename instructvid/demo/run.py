@@ -121,13 +121,13 @@ def run_demo(out: str | Path, *, seed: int = 0, console: Console | None = None) 
 
 def _world(stages: Stages, out: Path, seed: int) -> dict[str, Any]:
     from instructvid.io.crosstask import CrossTaskData
-    from instructvid.synth.crosstask import WORLD_FILE
+    from instructvid.synth.crosstask.generate import WORLD_FILE
 
     data_dir = out / "data"
     settings = {"version": DEMO_VERSION, "size": DEMO_SIZE, "dim": DEMO_DIM, "seed": seed}
 
     def generate(update: ProgressFn) -> dict[str, Any]:
-        from instructvid.synth.crosstask import generate_crosstask
+        from instructvid.synth.crosstask.generate import generate_crosstask
 
         generate_crosstask(data_dir, size=DEMO_SIZE, seed=seed, dim=DEMO_DIM, progress=update)
         data = CrossTaskData.open(data_dir)
@@ -224,8 +224,8 @@ def _steps(stages: Stages, out: Path, seed: int, axr: Mapping[str, Any]) -> dict
         from instructvid.io.crosstask import CrossTaskData
         from instructvid.report.plots import method_summary_plot, recall_bar_plot
         from instructvid.report.tables import actionness_markdown, results_markdown
-        from instructvid.steps.actionness import ActionnessSettings, FolderActionness
-        from instructvid.steps.protocol import run_benchmark
+        from instructvid.steps.benchmark.actionness import ActionnessSettings, FolderActionness
+        from instructvid.steps.benchmark.protocol import run_benchmark
 
         data = CrossTaskData.open(data_dir)
         summaries = run_benchmark(

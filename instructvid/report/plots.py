@@ -53,7 +53,7 @@ def recall_bar_plot(
 def transfer_plot(result: Mapping[str, object], path: str | Path) -> Path:
     """Recall (%) vs the number of related training tasks (thesis Fig. 3.8).
 
-    ``result`` as written by :func:`instructvid.steps.transfer.transfer_curve`: ``counts``,
+    ``result`` as written by :func:`instructvid.steps.benchmark.transfer.transfer_curve`: ``counts``,
     ``mean``, ``std`` (fractions) and optional ``uniform``/``target`` lines (``mean``, ``std``).
     """
     counts = np.asarray(result["counts"], dtype=float)

@@ -1,8 +1,8 @@
 """Baselines for step localization that need no training (METHOD §1.7).
 
 The trained baselines — supervised topline, task-specific steps, step-level sharing — are the
-step learner at other settings (:mod:`instructvid.steps.methods`); Alayrac'16 is
-:mod:`instructvid.steps.alayrac`. All are selectable by name in ``steps benchmark --methods``.
+step learner at other settings (:mod:`instructvid.steps.benchmark.methods`); Alayrac'16 is
+:mod:`instructvid.steps.benchmark.alayrac`. All are selectable by name in ``steps benchmark --methods``.
 """
 
 from __future__ import annotations

@@ -29,8 +29,8 @@ from instructvid.align.combine import localize_with_actionness
 from instructvid.align.dp import ordered_assignment
 from instructvid.io.crosstask import CrossTaskData, CrossTaskFormatError, open_features
 from instructvid.io.scores import check_actionness, read_actionness, read_step_scores
+from instructvid.steps.benchmark.runs import LoadedRun, load_run, open_run_data
 from instructvid.steps.model import Localization
-from instructvid.steps.run import LoadedRun, load_run, open_run_data
 from instructvid.text.components import UnknownComponentsWarning
 
 __all__ = ["localize", "parse_steps"]

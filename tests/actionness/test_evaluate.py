@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from instructvid.actionness.evaluate import (
+from instructvid.actionness.eval.evaluate import (
     baseline_sources,
     coin_eval_set,
     crosstask_eval_set,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from instructvid.actionness.evaluate import coin_eval_set, training_selection
+from instructvid.actionness.eval.evaluate import coin_eval_set, training_selection
 from instructvid.actionness.sweep import run_sweep
 from instructvid.actionness.train import TrainConfig
 from instructvid.synth.actionness import generate_actionness_world

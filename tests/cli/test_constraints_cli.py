@@ -9,8 +9,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from instructvid.cli.constraints import register
-from instructvid.synth.crosstask import generate_crosstask
+from instructvid.cli.steps.constraints import register
+from instructvid.synth.crosstask.generate import generate_crosstask
 
 runner = CliRunner()
 

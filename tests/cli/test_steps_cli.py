@@ -188,7 +188,7 @@ def test_benchmark_trained_methods_and_tune_and_transfer(tmp_path: Path) -> None
 def test_long_commands_stop_cleanly(error: BaseException, code: int) -> None:
     import typer
 
-    from instructvid.cli.steps_options import stop_cleanly as _stop_cleanly
+    from instructvid.cli.steps.options import stop_cleanly as _stop_cleanly
 
     with pytest.raises(typer.Exit) as info, _stop_cleanly():
         raise error
@@ -305,7 +305,7 @@ def test_benchmark_actionness_and_step_score_flags(tmp_path: Path) -> None:
 
     from instructvid.io.crosstask import CrossTaskData
     from instructvid.io.scores import ActionnessDir, StepScoresDir
-    from instructvid.steps.external import unregister_external
+    from instructvid.steps.benchmark.external import unregister_external
 
     root = random_world(tmp_path / "data")
     data = CrossTaskData.open(root)

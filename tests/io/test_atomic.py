@@ -48,7 +48,7 @@ def test_skip_fsync_keeps_atomic_rename_but_skips_the_flush(tmp_path, monkeypatc
 
 def test_synthetic_world_syncs_once_instead_of_per_file(tmp_path, monkeypatch):
     from instructvid.io import atomic
-    from instructvid.synth import crosstask as synth
+    from instructvid.synth.crosstask import generate as synth
 
     fsyncs: list[int] = []
     syncs: list[int] = []

@@ -20,15 +20,15 @@ from instructvid.io.crosstask import (
     write_video_list,
 )
 from instructvid.io.scores import ActionnessDir, ScoreFileError, StepScoresDir
-from instructvid.steps import protocol
-from instructvid.steps.actionness import (
+from instructvid.steps.benchmark import protocol
+from instructvid.steps.benchmark.actionness import (
     ActionnessSettings,
     ComputedActionness,
     FolderActionness,
     actionness_result,
 )
-from instructvid.steps.external import register_external, unregister_external
-from instructvid.steps.protocol import make_splits, predict_split, run_benchmark
+from instructvid.steps.benchmark.external import register_external, unregister_external
+from instructvid.steps.benchmark.protocol import make_splits, predict_split, run_benchmark
 from tests.worlds import random_world
 
 pytestmark = pytest.mark.filterwarnings("ignore::instructvid.io.crosstask.SegmentClippedWarning")

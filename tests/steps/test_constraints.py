@@ -1,4 +1,4 @@
-"""Narration → constraints (instructvid.steps.constraints) and their evaluation (constraint_eval)."""
+"""Narration → constraints (instructvid.steps.narration.constraints) and their evaluation (constraint_eval)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,15 @@ import pytest
 
 from instructvid.io.crosstask import CrossTaskData, Segment, read_segments
 from instructvid.io.subtitles import EmptySubtitlesWarning, TimedWord
-from instructvid.steps.constraint_eval import (
+from instructvid.steps.narration.constraints import (
+    StepMatch,
+    SubtitleSkippedWarning,
+    build_constraints,
+    intervals_from_matches,
+    match_steps,
+    ordered_peaks,
+)
+from instructvid.steps.narration.evaluation import (
     ConstraintCounts,
     ScoredInterval,
     constraint_counts,
@@ -22,15 +30,7 @@ from instructvid.steps.constraint_eval import (
     select_threshold,
     summarize,
 )
-from instructvid.steps.constraints import (
-    StepMatch,
-    SubtitleSkippedWarning,
-    build_constraints,
-    intervals_from_matches,
-    match_steps,
-    ordered_peaks,
-)
-from instructvid.synth.crosstask import generate_crosstask
+from instructvid.synth.crosstask.generate import generate_crosstask
 from instructvid.text.embed import TfidfEncoder
 
 FILLER = "so yeah as you can see it is really easy and you do not need a lot".split()

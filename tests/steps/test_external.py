@@ -13,13 +13,13 @@ from instructvid.align.dp import ordered_assignment
 from instructvid.io.crosstask import CrossTaskData
 from instructvid.io.scores import ScoreFileError, ScoreFileNotFoundError, StepScoresDir
 from instructvid.metrics.recall import crosstask_recall
-from instructvid.steps import protocol
-from instructvid.steps.external import (
+from instructvid.steps.benchmark import protocol
+from instructvid.steps.benchmark.external import (
     parse_step_scores_option,
     register_external,
     unregister_external,
 )
-from instructvid.steps.protocol import make_splits, predict_split, run_benchmark
+from instructvid.steps.benchmark.protocol import make_splits, predict_split, run_benchmark
 from tests.worlds import random_world
 
 pytestmark = pytest.mark.filterwarnings("ignore::instructvid.io.crosstask.SegmentClippedWarning")

@@ -12,11 +12,11 @@ import torch
 
 from instructvid.io.crosstask import CrossTaskData, write_features
 from instructvid.steps.baselines import uniform_assignment
+from instructvid.steps.benchmark.methods import training_set
+from instructvid.steps.benchmark.protocol import MethodOptions, make_splits
+from instructvid.steps.benchmark.runs import RunConfigError, evaluate_run, load_run, train_run
 from instructvid.steps.localize import localize, parse_steps
-from instructvid.steps.methods import training_set
 from instructvid.steps.model import LinearComponents, StepModel
-from instructvid.steps.protocol import MethodOptions, make_splits
-from instructvid.steps.run import RunConfigError, evaluate_run, load_run, train_run
 from instructvid.text.components import ComponentVocabulary, UnknownComponentsWarning
 from tests.steps.planted import planted_video, planted_world, prototypes
 
@@ -183,7 +183,7 @@ def test_training_set_adds_related_only_when_asked(trained_run: tuple[Path, Path
 
 
 def test_checkpoint_is_npz_but_an_older_runs_pt_checkpoint_still_resumes(tmp_path: Path) -> None:
-    from instructvid.steps.run import RunLayout
+    from instructvid.steps.benchmark.runs import RunLayout
 
     layout = RunLayout(tmp_path)
     assert layout.checkpoint == tmp_path / "checkpoint.npz"

@@ -12,8 +12,8 @@ import pytest
 from instructvid.io.crosstask import (
     CrossTaskData,
 )
-from instructvid.steps import protocol
-from instructvid.steps.protocol import make_splits, run_benchmark
+from instructvid.steps.benchmark import protocol
+from instructvid.steps.benchmark.protocol import make_splits, run_benchmark
 from tests.worlds import random_world
 
 # The random worlds below have segments past the end of the features: clipped on purpose.
@@ -110,7 +110,7 @@ def test_random_method_gives_map_and_unknown_method_fails(tmp_path: Path) -> Non
 
 
 def test_uniform_recall_on_a_synthetic_world_equals_hand_computation(tmp_path: Path) -> None:
-    from instructvid.synth.crosstask import generate_crosstask
+    from instructvid.synth.crosstask.generate import generate_crosstask
 
     data = CrossTaskData.open(generate_crosstask(tmp_path / "world", size="tiny", seed=3))
     summary = run_benchmark(data, tmp_path / "bench", methods=["uniform"], n_splits=2, n_train=3)

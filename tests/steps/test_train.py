@@ -12,17 +12,17 @@ import torch
 from instructvid.io.crosstask import CrossTaskData
 from instructvid.metrics.recall import crosstask_recall
 from instructvid.steps.baselines import uniform_assignment
-from instructvid.steps.gradients import (
+from instructvid.steps.benchmark.methods import training_set
+from instructvid.steps.benchmark.protocol import make_splits
+from instructvid.steps.training.data import TrainVideo, build_training_videos
+from instructvid.steps.training.gradients import (
     _a14_rows_kernel,
     a14_costs,
     a14_costs_autograd,
     theta_gradient,
 )
-from instructvid.steps.methods import training_set
-from instructvid.steps.predict import predict_videos
-from instructvid.steps.protocol import make_splits
-from instructvid.steps.train import StepLearner
-from instructvid.steps.training_data import TrainVideo, build_training_videos
+from instructvid.steps.training.learner import StepLearner
+from instructvid.steps.training.predict import predict_videos
 from tests.steps.planted import planted_world
 
 FAST = {"epochs_init": 4, "epochs": 8, "batch_videos": 4, "lr": 0.05}

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from instructvid.steps import training_data
-from instructvid.steps.training_data import FeatureStore
+from instructvid.steps.training import data as training_data
+from instructvid.steps.training.data import FeatureStore
 
 
 class _CountingFile:

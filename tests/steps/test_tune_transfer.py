@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from instructvid.io.crosstask import CrossTaskData
-from instructvid.steps.protocol import MethodOptions
+from instructvid.steps.benchmark.protocol import MethodOptions
 from tests.steps.planted import planted_world
 
 
@@ -17,7 +17,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> CrossTaskData:
 
 
 def test_tune_grid_parsing() -> None:
-    from instructvid.steps.tune import parse_grid
+    from instructvid.steps.benchmark.tune import parse_grid
 
     assert parse_grid("lr=1e-5,1e-4;dropout=0.3,0.5") == {
         "lr": [1e-5, 1e-4],
@@ -35,7 +35,7 @@ def test_tune_grid_parsing() -> None:
 
 
 def test_transfer_default_counts_and_rising_curve(world: CrossTaskData, tmp_path: Path) -> None:
-    from instructvid.steps.transfer import default_counts, transfer_curve
+    from instructvid.steps.benchmark.transfer import default_counts, transfer_curve
 
     assert default_counts(65) == [1, 2, 5, 10, 20, 40, 65]
     assert default_counts(2) == [1, 2]

@@ -21,8 +21,8 @@ from instructvid.io.crosstask import (
     read_video_list,
 )
 from instructvid.io.subtitles import read_webvtt
-from instructvid.synth import vocabulary as vocab
-from instructvid.synth.crosstask import (
+from instructvid.synth.crosstask import vocabulary as vocab
+from instructvid.synth.crosstask.generate import (
     SIZES,
     WORLD_FILE,
     build_world,

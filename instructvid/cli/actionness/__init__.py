@@ -1,0 +1,1 @@
+"""``instructvid actionness``: one module per command family."""

@@ -1,0 +1,146 @@
+"""``instructvid actionness evaluate``: frame AP and AR@AN of baselines, scores and models.
+
+The library does the work (:func:`instructvid.actionness.eval.evaluate.evaluate_methods` on an
+:mod:`~instructvid.actionness.eval.sets` dataset with the methods of
+:mod:`~instructvid.actionness.eval.methods`); this parses the options, calls it and prints
+the table of results.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from instructvid.cli.actionness.options import (
+    ANNOTATIONS_OPT,
+    CLIP_OPT,
+    CROSSTASK_OPT,
+    SEED_OPT,
+    fail,
+)
+from instructvid.progress import console, progress_bar
+
+__all__ = ["evaluate"]
+
+
+def evaluate(
+    out: Path = typer.Option(
+        ...,
+        "--out",
+        help="Folder for <method>.json, <method>.proposals.json, results.md and plots.",
+    ),
+    annotations: Path | None = ANNOTATIONS_OPT,
+    crosstask: Path | None = CROSSTASK_OPT,
+    subset: str = typer.Option("testing", "--subset", help="Subset of --annotations to evaluate."),
+    baselines: str = typer.Option(
+        "", "--baselines", help="Comma list: chance, trim0.3 (any trimX), prior, supervised."
+    ),
+    scores: list[Path] = typer.Option(
+        [],
+        "--scores",
+        help="Folder of <vid>.npy per-second scores (repeatable); method = folder name.",
+    ),
+    proposal_files: list[Path] = typer.Option(
+        [], "--proposals", help="ActivityNet-style proposal JSON (repeatable); method = file stem."
+    ),
+    model: Path | None = typer.Option(
+        None, "--model", help="RUN folder of a trained model to evaluate (needs --features)."
+    ),
+    name: str = typer.Option("learned", "--name", help="Method name of --model."),
+    features: Path | None = typer.Option(
+        None, "--features", help="Per-second features (for --model and the supervised topline)."
+    ),
+    clip_seconds: int = CLIP_OPT,
+    no_proposals: bool = typer.Option(
+        False,
+        "--no-proposals",
+        help="Frame AP only (skip TAG proposals and AR@AN for score methods).",
+    ),
+    seed: int = SEED_OPT,
+) -> None:
+    """Frame AP (0.2 s segments) and AR@AN of baselines, score files, proposals and models."""
+    from instructvid.actionness.eval.evaluate import evaluate_methods
+    from instructvid.actionness.eval.methods import (
+        baseline_sources,
+        load_proposal_file,
+        model_source,
+        prior_proposals,
+        scores_dir_source,
+        supervised_source,
+    )
+    from instructvid.actionness.eval.sets import coin_eval_set, crosstask_eval_set
+    from instructvid.actionness.train import load_model
+    from instructvid.io.coin import CoinFormatError
+    from instructvid.io.crosstask import CrossTaskFormatError
+    from instructvid.io.proposals import ProposalFormatError
+
+    if (annotations is None) == (crosstask is None):
+        raise typer.BadParameter("give exactly one of --annotations and --crosstask")
+    names = [b.strip() for b in baselines.split(",") if b.strip()]
+    if not (names or scores or proposal_files or model):
+        raise typer.BadParameter(
+            "nothing to evaluate: give --baselines, --scores, --proposals or --model"
+        )
+    try:
+        es = (
+            coin_eval_set(annotations, subset=subset, features=features)
+            if annotations is not None
+            else crosstask_eval_set(crosstask, seed=seed, features=features)
+        )
+        sources = baseline_sources(
+            [n for n in names if n not in ("prior", "supervised")], seed=seed
+        )
+        if "supervised" in names:
+            sources.append(supervised_source(es, seed=seed))
+        for folder in scores:
+            sources.append(scores_dir_source(folder))
+        if model is not None:
+            net, _ = load_model(model)
+            sources.append(model_source(net, es, name=name, clip_seconds=clip_seconds))
+        sets = {}
+        if "prior" in names:
+            sets["prior"] = prior_proposals(es, seed=seed)
+        for path in proposal_files:
+            key, props = load_proposal_file(path)
+            sets[key] = props
+        with progress_bar("evaluating") as update:
+            results = evaluate_methods(
+                es,
+                out,
+                sources=sources,
+                proposal_sets=sets,
+                proposals=not no_proposals,
+                progress=update,
+            )
+    except (
+        CoinFormatError,
+        CrossTaskFormatError,
+        ProposalFormatError,
+        FileNotFoundError,
+        ValueError,
+        KeyError,
+    ) as exc:
+        raise fail(exc) from None
+    table = Table(title=f"Actionness — {es.source}, {len(es.videos)} videos")
+    for col in ("method", "frame AP %", "per-video %", "AR@10 %", "AR@100 %", "AUC %"):
+        table.add_column(col, justify="right" if col != "method" else "left")
+    for key, r in results.items():
+        fa = (
+            (f"{100 * r.frame.pooled:.1f}", f"{100 * r.frame.per_video_mean:.1f}")
+            if r.frame
+            else ("–", "–")
+        )
+        ar = (
+            (
+                f"{100 * r.aran.ar_at(10):.1f}",
+                f"{100 * r.aran.ar_at(100):.1f}",
+                f"{100 * r.aran.auc:.1f}",
+            )
+            if r.aran
+            else ("–",) * 3
+        )
+        table.add_row(key, *fa, *ar)
+    console.print(table)
+    console.print(f"results: [bold]{Path(out) / 'results.md'}[/bold]")

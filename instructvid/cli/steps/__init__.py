@@ -1,0 +1,1 @@
+"""``instructvid steps``: one module per command family."""

@@ -1,0 +1,150 @@
+"""``instructvid steps``: cross-task step localization.
+
+The ``steps`` app. Commands: ``check``, ``stats`` (dataset) and ``evaluate`` (one run) live
+here; ``train`` in :mod:`~instructvid.cli.steps.train`, ``localize`` in
+:mod:`~instructvid.cli.steps.localize`, ``benchmark`` (the 20-split protocol), ``tune``
+(validation grid) and ``transfer`` (novel tasks) in :mod:`~instructvid.cli.steps.benchmark`;
+shared options in :mod:`~instructvid.cli.steps.options`. The ``constraints`` commands are added
+by :func:`instructvid.cli.steps.constraints.register`. The library does the work
+(:mod:`instructvid.steps`); these functions parse, call and print.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from instructvid.cli.steps.benchmark import benchmark, transfer, tune
+from instructvid.cli.steps.localize import localize
+from instructvid.cli.steps.options import (
+    CONSTRAINTS_OPT,
+    DATA_ARG,
+    FEATURES_OPT,
+    RELEASE_OPT,
+    open_dataset,
+)
+from instructvid.cli.steps.train import train
+from instructvid.progress import console, progress_bar
+
+__all__ = ["app", "check", "evaluate", "stats"]
+
+app = typer.Typer(help="Cross-task weakly supervised step localization (CrossTask).")
+
+
+def stats(
+    data: Path = DATA_ARG,
+    json_out: Path | None = typer.Option(None, "--json", help="Also write the statistics as JSON."),
+    markdown_out: Path | None = typer.Option(
+        None, "--markdown", help="Also write a markdown table."
+    ),
+    release: Path | None = RELEASE_OPT,
+    features: Path | None = FEATURES_OPT,
+    constraints: Path | None = CONSTRAINTS_OPT,
+) -> None:
+    """Dataset statistics of the primary tasks; the paper's Table 3.2 values on a second row."""
+    from instructvid.io.atomic import atomic_write_json, atomic_write_text
+    from instructvid.io.crosstask import CrossTaskFormatError
+    from instructvid.report.tables import STATS_COLUMNS, stats_cells_split, stats_markdown
+    from instructvid.steps.stats import dataset_statistics
+
+    dataset = open_dataset(data, release, features, constraints)
+    try:
+        with progress_bar("statistics") as update:
+            result = dataset_statistics(dataset, progress=update)
+    except CrossTaskFormatError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    table = Table(title="Dataset statistics (Table 3.2); paper values on the dim rows")
+    table.add_column("task", no_wrap=True, max_width=26, overflow="ellipsis")
+    for _, _, short in STATS_COLUMNS:
+        table.add_column(short, justify="right", no_wrap=True)
+    for row in [*result.tasks, result.total]:
+        ours, paper = stats_cells_split(row)
+        table.add_row(row.title, *ours, end_section=paper is None and row is result.tasks[-1])
+        if paper is not None:
+            table.add_row("  paper", *paper, style="dim", end_section=row is result.tasks[-1])
+    typer.echo("")
+    console.print(table, soft_wrap=False)
+    console.print(
+        f"{result.total.n_videos} annotated videos, {result.total.hours:.1f} hours "
+        "(paper: 2,763 videos, 213 hours)"
+    )
+    if json_out is not None:
+        atomic_write_json(json_out, result.to_json())
+    if markdown_out is not None:
+        atomic_write_text(markdown_out, stats_markdown(result))
+
+
+def check(
+    data: Path = DATA_ARG,
+    release: Path | None = RELEASE_OPT,
+    features: Path | None = FEATURES_OPT,
+    constraints: Path | None = CONSTRAINTS_OPT,
+    no_finite: bool = typer.Option(
+        False, "--no-finite", help="Skip scanning feature files for NaN/inf (faster)."
+    ),
+) -> None:
+    """Validate a whole dataset and list every problem found. Exit 1 when there is an error."""
+    from instructvid.io.crosstask_check import check_dataset
+
+    with progress_bar("checking videos") as update:
+        problems = check_dataset(
+            data,
+            release=release,
+            features=features,
+            constraints=constraints,
+            check_finite=not no_finite,
+            progress=update,
+        )
+    errors = [p for p in problems if p.severity == "error"]
+    for problem in problems:
+        colour = "red" if problem.severity == "error" else "yellow"
+        console.print(f"[{colour}]{problem}[/{colour}]", highlight=False, soft_wrap=True)
+    console.print(f"{len(errors)} error(s), {len(problems) - len(errors)} warning(s)")
+    if errors:
+        raise typer.Exit(1)
+
+
+def evaluate(
+    run: Path = typer.Argument(..., help="A RUN folder written by `steps train`."),
+    json_out: Path | None = typer.Option(
+        None, "--json", help="Where to write the result JSON (default RUN/evaluation.json)."
+    ),
+    data: Path | None = typer.Option(
+        None, "--data", help="DATA folder, if it moved since training (default: as recorded)."
+    ),
+) -> None:
+    """Recall per primary task on the test split recorded in RUN (and the step mAP)."""
+    from instructvid.io.atomic import atomic_write_json
+    from instructvid.io.crosstask import CrossTaskFormatError
+    from instructvid.steps.benchmark.runs import RunConfigError, RunLayout, evaluate_run
+
+    try:
+        with progress_bar("test videos") as update:
+            result = evaluate_run(run, data_root=data, progress=update)
+    except (RunConfigError, CrossTaskFormatError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    target = json_out or RunLayout(run).evaluation
+    atomic_write_json(target, result)
+    table = Table(title=f"Recall (%) of {result['method']} on {result['n_videos']} test videos")
+    table.add_column("task")
+    table.add_column("recall %", justify="right")
+    for task_id, value in result["per_task"].items():
+        table.add_row(task_id, f"{100 * value:.1f}")
+    table.add_row("mean", f"{100 * result['mean']:.1f}", end_section=True)
+    console.print(table)
+    console.print(f"step mAP: {100 * result['map']:.1f} %; written to {target}")
+
+
+# Registration order is the order of ``instructvid steps --help``.
+app.command("stats")(stats)
+app.command("check")(check)
+app.command("benchmark")(benchmark)
+app.command("train")(train)
+app.command("evaluate")(evaluate)
+app.command("localize")(localize)
+app.command("tune")(tune)
+app.command("transfer")(transfer)

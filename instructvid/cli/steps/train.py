@@ -1,0 +1,129 @@
+"""``instructvid steps train``: train one step model into a RUN folder (thesis §3.4).
+
+The library does the work (:func:`instructvid.steps.benchmark.runs.train_run`: resumable, deterministic);
+this parses the options, calls it and prints what was trained.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from instructvid.cli.steps.options import (
+    A14_OPT,
+    BATCH_OPT,
+    CONSTRAINTS_OPT,
+    DATA_ARG,
+    DEVICE_OPT,
+    DROPOUT_OPT,
+    EPOCHS_INIT_OPT,
+    EPOCHS_OPT,
+    FEATURES_OPT,
+    HARD_CONSTRAINTS_OPT,
+    LR_OPT,
+    NO_CONSTRAINTS_OPT,
+    NO_STEM_OPT,
+    PENALTY_OPT,
+    RELATED_OPT,
+    RELEASE_OPT,
+    method_options,
+    open_dataset,
+)
+from instructvid.progress import console, progress_bar
+
+__all__ = ["train"]
+
+
+def train(
+    data: Path = DATA_ARG,
+    out: Path = typer.Option(..., "--out", help="RUN folder (config, checkpoints, model)."),
+    share: str = typer.Option(
+        "component", "--share", help="Sharing level: component, step, task or component-task."
+    ),
+    supervised: bool = typer.Option(
+        False, "--supervised", help="Train on the ground truth instead (the supervised topline)."
+    ),
+    n_train: int = typer.Option(30, "--n-train", help="Training videos per primary task."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the split and of training."),
+    related: bool = RELATED_OPT,
+    no_constraints: bool = NO_CONSTRAINTS_OPT,
+    hard_constraints: bool = HARD_CONSTRAINTS_OPT,
+    penalty: float = PENALTY_OPT,
+    no_stem: bool = NO_STEM_OPT,
+    device: str = DEVICE_OPT,
+    epochs_init: int | None = EPOCHS_INIT_OPT,
+    epochs: int | None = EPOCHS_OPT,
+    lr: float | None = LR_OPT,
+    dropout: float | None = DROPOUT_OPT,
+    batch_videos: int | None = BATCH_OPT,
+    a14: str = A14_OPT,
+    cache_mb: float = typer.Option(
+        1024,
+        "--cache-mb",
+        help="Features kept in memory between epochs (MB); the rest is re-read each epoch.",
+    ),
+    release: Path | None = RELEASE_OPT,
+    features: Path | None = FEATURES_OPT,
+    constraints: Path | None = CONSTRAINTS_OPT,
+) -> None:
+    """Train a step model on split 0 of SEED (thesis §3.4); resumable, deterministic.
+
+    Everything is written under RUN; DATA is only read. Interrupt with Ctrl-C and rerun the
+    same command to resume from the last finished epoch.
+    """
+    from instructvid.steps.benchmark.runs import RunConfigError, train_run
+    from instructvid.text.components import SHARE_LEVELS
+
+    if share not in SHARE_LEVELS:
+        raise typer.BadParameter(f"expected one of {', '.join(SHARE_LEVELS)}", param_hint="--share")
+    dataset = open_dataset(data, release, features, constraints)
+    options = method_options(
+        related=related,
+        no_constraints=no_constraints,
+        hard_constraints=hard_constraints,
+        penalty=penalty,
+        no_stem=no_stem,
+        device=device,
+        seed=seed,
+        a14=a14,
+        epochs_init=epochs_init,
+        epochs=epochs,
+        lr=lr,
+        dropout=dropout,
+        batch_videos=batch_videos,
+    )
+    try:
+        with progress_bar("epochs") as update:
+            result = train_run(
+                dataset,
+                out,
+                share="task" if supervised else share,
+                supervised=supervised,
+                n_train=n_train,
+                seed=seed,
+                options=options,
+                progress=update,
+                cache_mb=cache_mb,
+            )
+    except (RunConfigError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        console.print(
+            f"[yellow]interrupted[/yellow]: finished epochs are saved in {out}; "
+            "rerun the same command to resume"
+        )
+        raise typer.Exit(130) from None
+    if result.already_finished:
+        console.print(f"{out} is already trained ({len(result.history)} epochs); nothing to do")
+    else:
+        seconds = sum(float(r.get("seconds") or 0) for r in result.history)
+        resumed = f", resumed after epoch {result.resumed_from}" if result.resumed_from else ""
+        console.print(
+            f"trained {len(result.history)} epochs in {seconds:.1f} s{resumed}; "
+            f"{result.model.vocabulary.n_components} components ({result.model.vocabulary.share})"
+        )
+    console.print(
+        f"model: [bold]{Path(out) / 'model'}[/bold]; evaluate with `steps evaluate {out}`"
+    )

@@ -1,0 +1,1 @@
+"""The synthetic CrossTask world: specification, latent world, video plans, narration, features and statistics."""
