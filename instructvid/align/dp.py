@@ -79,6 +79,7 @@ __all__ = [
     "ordered_assignment_batch",
     "ordered_assignment_labels",
     "ordered_assignment_value",
+    "ordered_steps_stacked",
 ]
 
 _INFEASIBLE_MSG = "no feasible assignment: every ordered assignment uses a forbidden cell"
@@ -461,3 +462,64 @@ def ordered_assignment_batch(
         out[o : o + s].reshape(t, k)
         for o, s, t, k in zip(offs.tolist(), sizes.tolist(), Ts.tolist(), Ks.tolist(), strict=True)
     ]
+
+
+def ordered_steps_stacked(
+    costs: np.ndarray, lengths: np.ndarray, *, maximize: bool = False
+) -> np.ndarray:
+    """Exactly-one assignment of ``K`` steps in each of ``n`` videos stacked in one array.
+
+    The batch form training needs: the videos of one task (same ``K``) arrive as one
+    ``(Σ T_i, K)`` array, video ``i`` in rows ``sum(lengths[:i]) … + lengths[i]``; they are
+    solved in one compiled call on that buffer, without repacking (same solver and tie-breaking
+    as :func:`ordered_assignment` with ``exactly_one=True``).
+
+    Parameters
+    ----------
+    costs:
+        Shape ``(Σ T_i, K)``, real; minimised (``maximize=False``, default) or maximised.
+        ``+inf`` (minimising) / ``-inf`` (maximising) marks a forbidden cell. NaN is not
+        checked here (the result is then unspecified).
+    lengths:
+        Shape ``(n,)``, integers: ``T_i`` of each video (frames, one per second in CrossTask),
+        each ``>= K``.
+    maximize:
+        Maximise instead of minimise the summed cells.
+
+    Returns
+    -------
+    np.ndarray
+        Shape ``(n, K)``, dtype ``int64``: the frame (0-based, within its video) of each step,
+        increasing along each row.
+
+    Raises
+    ------
+    ValueError
+        If ``costs`` is not 2-D, the lengths do not add up to its rows, a video is shorter
+        than ``K`` or has no feasible assignment (the message names its index).
+    """
+    c = np.ascontiguousarray(costs, dtype=np.float64)
+    ts = np.ascontiguousarray(lengths, dtype=np.int64).reshape(-1)
+    if c.ndim != 2:
+        raise ValueError(f"costs must have shape (sum of T_i, K), got {c.shape}")
+    if int(ts.sum()) != c.shape[0] or (ts < 0).any():
+        raise ValueError(f"lengths {ts.tolist()} do not add up to the {c.shape[0]} rows of costs")
+    n, k = len(ts), c.shape[1]
+    if (ts < k).any():
+        bad = int(np.flatnonzero(ts < k)[0])
+        raise ValueError(f"video {bad}: cannot place K={k} ordered steps in T={ts[bad]} frames")
+    if n == 0 or k == 0:
+        return np.zeros((n, k), dtype=np.int64)
+    offs = np.zeros(n, dtype=np.int64)
+    np.cumsum(ts[:-1] * k, out=offs[1:])
+    ks = np.full(n, k, dtype=np.int64)
+    out, status = _solve_batch_serial(c.reshape(-1), offs, ts, ks, -1.0 if maximize else 1.0, True)
+    if status.any():
+        bad = int(np.flatnonzero(status)[0])
+        raise ValueError(f"video {bad}: {_INFEASIBLE_MSG}")
+    # One 1 per step and at most one per frame, in frame order: the flat indices of the ones
+    # are, video by video, the steps' frames (global row = flat index // K).
+    frames = np.flatnonzero(out) // k
+    starts = np.zeros(n, dtype=np.int64)
+    np.cumsum(ts[:-1], out=starts[1:])
+    return frames.reshape(n, k) - starts[:, None]
