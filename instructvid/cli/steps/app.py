@@ -85,7 +85,7 @@ def check(
     """Validate a whole dataset and list every problem found. Exit 1 when there is an error."""
     from instructvid.io.crosstask_check import check_dataset
 
-    with progress_bar("checking videos") as update:
+    with stop_cleanly("check"), progress_bar("checking videos") as update:
         problems = check_dataset(
             data,
             release=release,
