@@ -79,6 +79,7 @@ __all__ = [
     "ordered_assignment_batch",
     "ordered_assignment_labels",
     "ordered_assignment_value",
+    "ordered_steps_stacked",
 ]
 
 _INFEASIBLE_MSG = "no feasible assignment: every ordered assignment uses a forbidden cell"
@@ -185,15 +186,18 @@ def _solve_one(C, sign, exactly_one):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
-def _solve_batch_serial(flat, offs, Ts, Ks, sign, exactly_one):  # pragma: no cover
+def _solve_batch_serial(flat, offs, Ts, Ks, sign, exactly_one, out, rows):  # pragma: no cover
     """All videos of a flat row-major buffer, one thread, shared workspaces.
 
     Video i occupies ``flat[offs[i] : offs[i] + Ts[i] * Ks[i]]`` as a (T_i, K_i)
-    matrix; the returned uint8 buffer has the same layout. Also returns one
-    status code per video.
+    matrix. Writes the assignment into ``out`` (zeroed uint8, same layout as
+    ``flat``; skipped when empty) and/or the frame of each step into ``rows``
+    ((n, max K) int64, ``rows[i, s]`` = the (last) frame of step s + 1; skipped
+    when it has no row). Returns one status code per video.
     """
     n_videos = Ts.shape[0]
-    out = np.zeros(flat.shape[0], dtype=np.uint8)
+    write_out = out.shape[0] > 0
+    write_rows = rows.shape[0] > 0
     status = np.zeros(n_videos, dtype=np.int64)
     max_states = 1
     max_bp = 1
@@ -223,8 +227,29 @@ def _solve_batch_serial(flat, offs, Ts, Ks, sign, exactly_one):  # pragma: no co
             for t in range(T):
                 lab = lab_ws[t]
                 if lab > 0:
-                    out[o + t * K + lab - 1] = 1
-    return out, status
+                    if write_out:
+                        out[o + t * K + lab - 1] = 1
+                    if write_rows:
+                        rows[i, lab - 1] = t
+    return status
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _solve_stacked(flat, Ts, K, sign, rows):  # pragma: no cover - compiled
+    """Exactly-one steps of videos of ``Ts`` frames and ``K`` steps stacked in ``flat``, into
+    ``rows`` (n, K); returns the index of the first infeasible video, or -1."""
+    n_videos = Ts.shape[0]
+    offs = np.empty(n_videos, dtype=np.int64)
+    Ks = np.full(n_videos, K, dtype=np.int64)
+    o = 0
+    for i in range(n_videos):
+        offs[i] = o
+        o += Ts[i] * K
+    status = _solve_batch_serial(flat, offs, Ts, Ks, sign, True, np.zeros(0, dtype=np.uint8), rows)
+    for i in range(n_videos):
+        if status[i] != _OK:
+            return i
+    return -1
 
 
 @njit(cache=True, nogil=True, parallel=True, boundscheck=False)
@@ -444,7 +469,9 @@ def ordered_assignment_batch(
         raise ValueError(f"video {bad}: scores contain NaN")
     sign = -1.0 if maximize else 1.0
     if n_jobs == 1:
-        out, status = _solve_batch_serial(flat, offs, Ts, Ks, sign, bool(exactly_one))
+        out = np.zeros(flat.shape[0], dtype=np.uint8)
+        no_rows = np.zeros((0, 0), dtype=np.int64)
+        status = _solve_batch_serial(flat, offs, Ts, Ks, sign, bool(exactly_one), out, no_rows)
     else:
         max_threads = numba.config.NUMBA_NUM_THREADS
         n_threads = max_threads if n_jobs == -1 else min(n_jobs, max_threads)
@@ -461,3 +488,59 @@ def ordered_assignment_batch(
         out[o : o + s].reshape(t, k)
         for o, s, t, k in zip(offs.tolist(), sizes.tolist(), Ts.tolist(), Ks.tolist(), strict=True)
     ]
+
+
+def ordered_steps_stacked(
+    costs: np.ndarray, lengths: np.ndarray, *, maximize: bool = False
+) -> np.ndarray:
+    """Exactly-one assignment of ``K`` steps in each of ``n`` videos stacked in one array.
+
+    The batch form training needs: the videos of one task (same ``K``) arrive as one
+    ``(Σ T_i, K)`` array, video ``i`` in rows ``sum(lengths[:i]) … + lengths[i]``; they are
+    solved in one compiled call on that buffer, without repacking (same solver and tie-breaking
+    as :func:`ordered_assignment` with ``exactly_one=True``).
+
+    Parameters
+    ----------
+    costs:
+        Shape ``(Σ T_i, K)``, real; minimised (``maximize=False``, default) or maximised.
+        ``+inf`` (minimising) / ``-inf`` (maximising) marks a forbidden cell. NaN is not
+        checked here (the result is then unspecified).
+    lengths:
+        Shape ``(n,)``, integers: ``T_i`` of each video (frames, one per second in CrossTask),
+        each ``>= K``.
+    maximize:
+        Maximise instead of minimise the summed cells.
+
+    Returns
+    -------
+    np.ndarray
+        Shape ``(n, K)``, dtype ``int64``: the frame (0-based, within its video) of each step,
+        increasing along each row.
+
+    Raises
+    ------
+    ValueError
+        If ``costs`` is not 2-D, the lengths do not add up to its rows, a video is shorter
+        than ``K`` or has no feasible assignment (the message names its index).
+    """
+    c = np.ascontiguousarray(costs, dtype=np.float64)
+    ts = np.ascontiguousarray(lengths, dtype=np.int64).reshape(-1)
+    if c.ndim != 2:
+        raise ValueError(f"costs must have shape (sum of T_i, K), got {c.shape}")
+    n, k = len(ts), c.shape[1]
+    listed = ts.tolist()  # Python arithmetic: faster than NumPy reductions on a few numbers
+    short = next((i for i, t in enumerate(listed) if t < k), None)
+    if short is not None:
+        raise ValueError(
+            f"video {short}: cannot place K={k} ordered steps in T={listed[short]} frames"
+        )
+    if sum(listed) != c.shape[0]:
+        raise ValueError(f"lengths {listed} do not add up to the {c.shape[0]} rows of costs")
+    rows = np.zeros((n, k), dtype=np.int64)
+    if n == 0 or k == 0:
+        return rows
+    bad = _solve_stacked(c.reshape(-1), ts, k, -1.0 if maximize else 1.0, rows)
+    if bad >= 0:
+        raise ValueError(f"video {bad}: {_INFEASIBLE_MSG}")
+    return rows

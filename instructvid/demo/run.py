@@ -47,7 +47,7 @@ from instructvid.demo.config import (
 )
 from instructvid.demo.report import DemoTable, console_tables, write_report
 from instructvid.demo.stages import ProgressFn, Stages, StageTiming, cpu_seconds
-from instructvid.io.atomic import atomic_write_text, skip_fsync
+from instructvid.io.atomic import skip_fsync
 
 N_STAGES = 11
 
@@ -222,10 +222,10 @@ def _steps(stages: Stages, out: Path, seed: int, axr: Mapping[str, Any]) -> dict
 
     def benchmark(update: ProgressFn) -> dict[str, Any]:
         from instructvid.io.crosstask import CrossTaskData
-        from instructvid.report.plots import method_summary_plot, recall_bar_plot
-        from instructvid.report.tables import actionness_markdown, results_markdown
+        from instructvid.report.benchmark import write_benchmark_report
         from instructvid.steps.benchmark.actionness import ActionnessSettings, FolderActionness
         from instructvid.steps.benchmark.protocol import run_benchmark
+        from instructvid.steps.benchmark.registry import default_registry
 
         data = CrossTaskData.open(data_dir)
         summaries = run_benchmark(
@@ -237,16 +237,13 @@ def _steps(stages: Stages, out: Path, seed: int, axr: Mapping[str, Any]) -> dict
             seed=seed,
             progress=lambda m, done, total: update(done, total),
             actionness=ActionnessSettings(FolderActionness(axr["scores"])),
+            registry=default_registry(),
         )
         titles = {t: task.title for t, task in data.tasks.items()}
-        results_md = results_markdown(summaries, titles)
-        with_actionness = actionness_markdown(summaries) or ""
-        atomic_write_text(
-            bench_dir / "results.md",
-            results_md + "\nWith actionness (eq. 4.4, Table 4.2):\n\n" + with_actionness,
+        report = write_benchmark_report(
+            bench_dir, summaries, titles, sharing=False, actionness_section=True
         )
-        recall_bar_plot(summaries, titles, bench_dir / "recall.png")
-        method_summary_plot(summaries, bench_dir / "methods.png")
+        results_md, with_actionness = report.markdown, report.actionness or ""
         return {
             "summaries": {
                 m: {k: s[k] for k in ("mean", "std", "map", "alpha", "base_method") if k in s}

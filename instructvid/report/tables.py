@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from instructvid.steps.paper import PRIMARY_TASK_TITLES, TABLE_3_3, match_paper_title
 from instructvid.steps.stats import DatasetStatistics, TaskStatisticsRow
@@ -130,14 +130,6 @@ def paper_order(title: str) -> tuple[int, str]:
     """Sort key: the paper's task order first (Tables 3.2/3.3), other tasks after, by title."""
     matched = match_paper_title(title)
     return (PRIMARY_TASK_TITLES.index(matched) if matched else len(PRIMARY_TASK_TITLES), title)
-
-
-def ascii_summary(summaries: Mapping[str, Mapping[str, object]]) -> Sequence[tuple[str, str, str]]:
-    """(method, recall %, std) triples for a short console table."""
-    return [
-        (m, _pct(s["mean"]), _pct(s.get("std")))  # type: ignore[arg-type]
-        for m, s in summaries.items()
-    ]
 
 
 #: Table 3.4 of the thesis (recall %): rows step/component, columns unshared primary, shared

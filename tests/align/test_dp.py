@@ -16,6 +16,7 @@ from instructvid.align.dp import (
     ordered_assignment_batch,
     ordered_assignment_labels,
     ordered_assignment_value,
+    ordered_steps_stacked,
 )
 
 INF = math.inf
@@ -464,3 +465,53 @@ def test_batch_empty_and_errors():
             ordered_assignment_batch([good, forbidden], n_jobs=n_jobs)
     with pytest.raises(ValueError, match="n_jobs"):
         ordered_assignment_batch([good], n_jobs=0)
+
+
+# ---------------------------------------------------------------------------
+# Stacked videos of one task (the training batch)
+# ---------------------------------------------------------------------------
+
+
+@st.composite
+def stacked_videos(draw):
+    """1-4 videos with the same K, lengths T_i >= K, costs with ties and forbidden cells."""
+    k = draw(st.integers(1, 3))
+    lengths = draw(st.lists(st.integers(k, 7), min_size=1, max_size=4))
+    values = (0.0, 1.0, 2.0, INF)
+    flat = draw(st.lists(st.sampled_from(values), min_size=sum(lengths) * k,
+                         max_size=sum(lengths) * k))  # fmt: skip
+    return np.array(flat, dtype=np.float64).reshape(sum(lengths), k), np.array(lengths)
+
+
+@SETTINGS
+@given(batch=stacked_videos(), maximize=st.booleans())
+def test_stacked_steps_are_the_single_video_assignments(batch, maximize):
+    costs, lengths = batch
+    if maximize:
+        costs = np.where(np.isinf(costs), -INF, costs)
+    starts = np.concatenate([[0], np.cumsum(lengths)])
+    videos = [costs[a:b] for a, b in itertools.pairwise(starts)]
+    try:
+        expected = [
+            ordered_assignment(v, exactly_one=True, maximize=maximize).argmax(axis=0)
+            for v in videos
+        ]
+    except ValueError:
+        with pytest.raises(ValueError, match="no feasible assignment"):
+            ordered_steps_stacked(costs, lengths, maximize=maximize)
+        return
+    rows = ordered_steps_stacked(costs, lengths, maximize=maximize)
+    assert rows.shape == (len(lengths), costs.shape[1]) and rows.dtype == np.int64
+    np.testing.assert_array_equal(rows, np.stack(expected))
+
+
+def test_stacked_steps_errors_and_empty():
+    assert ordered_steps_stacked(np.zeros((0, 2)), np.zeros(0, dtype=int)).shape == (0, 2)
+    with pytest.raises(ValueError, match="do not add up"):
+        ordered_steps_stacked(np.zeros((5, 2)), np.array([2, 2]))
+    with pytest.raises(ValueError, match=r"video 1: cannot place K=2 ordered steps in T=1"):
+        ordered_steps_stacked(np.zeros((4, 2)), np.array([3, 1]))
+    forbidden = np.zeros((6, 2))
+    forbidden[3:, 0] = INF  # video 1 cannot place step 1 before step 2
+    with pytest.raises(ValueError, match=r"video 1: no feasible assignment"):
+        ordered_steps_stacked(forbidden, np.array([3, 3]))

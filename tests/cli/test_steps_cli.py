@@ -185,14 +185,20 @@ def test_benchmark_trained_methods_and_tune_and_transfer(tmp_path: Path) -> None
 @pytest.mark.parametrize(
     ("error", "code"), [(ValueError("bad grid"), 2), (KeyboardInterrupt(), 130)]
 )
-def test_long_commands_stop_cleanly(error: BaseException, code: int) -> None:
-    import typer
+def test_long_commands_stop_cleanly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: BaseException, code: int
+) -> None:
+    from instructvid.steps.benchmark import tune
 
-    from instructvid.cli.steps.options import stop_cleanly as _stop_cleanly
-
-    with pytest.raises(typer.Exit) as info, _stop_cleanly():
+    def fails(*args: object, **kwargs: object) -> None:
         raise error
-    assert info.value.exit_code == code
+
+    monkeypatch.setattr(tune, "tune", fails)
+    root = random_world(tmp_path / "data")
+    result = runner.invoke(app, ["steps", "tune", str(root), "--out", str(tmp_path / "t")])
+    assert result.exit_code == code, result.output
+    expected = "bad grid" if code == 2 else "rerun the same command to resume"
+    assert expected in result.output and "Traceback" not in result.output
 
 
 # --------------------------------------------------------------------------------------------
@@ -305,7 +311,7 @@ def test_benchmark_actionness_and_step_score_flags(tmp_path: Path) -> None:
 
     from instructvid.io.crosstask import CrossTaskData
     from instructvid.io.scores import ActionnessDir, StepScoresDir
-    from instructvid.steps.benchmark.external import unregister_external
+    from instructvid.steps.benchmark.registry import default_registry
 
     root = random_world(tmp_path / "data")
     data = CrossTaskData.open(root)
@@ -319,15 +325,13 @@ def test_benchmark_actionness_and_step_score_flags(tmp_path: Path) -> None:
     out = tmp_path / "bench"
     args = ["steps", "benchmark", str(root), "--out", str(out), "--methods", "uniform,random"]
     args += ["--splits", "2", "--n-train", "4"]
-    try:
-        result = runner.invoke(
-            app,
-            [*args, "--actionness", str(act.root), "--step-scores", f"emb={ext.root}"],
-            env={"COLUMNS": "200"},
-        )
-    finally:
-        unregister_external("emb")
+    result = runner.invoke(
+        app,
+        [*args, "--actionness", str(act.root), "--step-scores", f"emb={ext.root}"],
+        env={"COLUMNS": "200"},
+    )
     assert result.exit_code == 0, result.output
+    assert "emb" not in default_registry()  # the command added it to its own copy
     for name in ("random", "random+actionness", "emb", "emb+actionness", "uniform"):
         assert (out / f"{name}.json").is_file(), name
     assert not (out / "uniform+actionness.json").exists()

@@ -20,15 +20,17 @@ from instructvid.io.crosstask import (
     write_video_list,
 )
 from instructvid.io.scores import ActionnessDir, ScoreFileError, StepScoresDir
-from instructvid.steps.benchmark import protocol
 from instructvid.steps.benchmark.actionness import (
     ActionnessSettings,
     ComputedActionness,
     FolderActionness,
     actionness_result,
 )
-from instructvid.steps.benchmark.external import register_external, unregister_external
+from instructvid.steps.benchmark.external import with_step_scores
 from instructvid.steps.benchmark.protocol import make_splits, predict_split, run_benchmark
+from instructvid.steps.benchmark.registry import default_registry
+from instructvid.steps.benchmark.types import MethodOptions
+from tests.steps.test_external import spy
 from tests.worlds import random_world
 
 pytestmark = pytest.mark.filterwarnings("ignore::instructvid.io.crosstask.SegmentClippedWarning")
@@ -76,18 +78,17 @@ def background_world(root: Path, *, n_videos: int = 8, n_val: int = 2, seed: int
 
 def test_actionness_fixes_background_and_alpha_is_chosen_on_validation(tmp_path: Path) -> None:
     data = CrossTaskData.open(background_world(tmp_path))
-    register_external("bg-scores", tmp_path / "scores")
-    try:
-        _check_background_world(data, tmp_path)
-    finally:
-        unregister_external("bg-scores")
-
-
-def _check_background_world(data: CrossTaskData, tmp_path: Path) -> None:
+    registry = with_step_scores(default_registry(), "bg-scores", tmp_path / "scores")
     settings = ActionnessSettings(FolderActionness(tmp_path / "act"))
     out = tmp_path / "bench"
     summary = run_benchmark(
-        data, out, methods=["bg-scores"], n_splits=2, n_train=2, actionness=settings
+        data,
+        out,
+        methods=["bg-scores"],
+        n_splits=2,
+        n_train=2,
+        actionness=settings,
+        registry=registry,
     )
     plain, ax = summary["bg-scores"], summary["bg-scores+actionness"]
     assert plain["mean"] == 0.0  # every step is placed on the background before it
@@ -106,7 +107,13 @@ def _check_background_world(data: CrossTaskData, tmp_path: Path) -> None:
     # alpha = 0 reproduces the method's own results exactly.
     zero = ActionnessSettings(FolderActionness(tmp_path / "act"), alpha=0.0)
     summary = run_benchmark(
-        data, tmp_path / "b0", methods=["bg-scores"], n_splits=2, n_train=2, actionness=zero
+        data,
+        tmp_path / "b0",
+        methods=["bg-scores"],
+        n_splits=2,
+        n_train=2,
+        actionness=zero,
+        registry=registry,
     )
     assert summary["bg-scores+actionness"]["mean"] == 0.0
     assert summary["bg-scores+actionness"]["alpha"]["chosen_on"] == "fixed"
@@ -162,22 +169,23 @@ def test_benchmark_adds_actionness_rows_that_beat_the_method(tmp_path: Path) -> 
     assert alone["random"]["per_split"] == plain["per_split"]
 
 
-def test_cache_is_reused_and_invalidated_by_source_and_alpha(tmp_path: Path, monkeypatch) -> None:
+def test_cache_is_reused_and_invalidated_by_source_and_alpha(tmp_path: Path) -> None:
     data = CrossTaskData.open(random_world(tmp_path / "data"))
     folder_a = _informative_actionness(data, tmp_path / "a", seed=0)
     folder_b = _informative_actionness(data, tmp_path / "b", seed=1)
     calls: list[int] = []
-    original = protocol.METHODS["random"]
-    monkeypatch.setitem(
-        protocol.METHODS,
-        "random",
-        lambda d, s, r, o: calls.append(s.index) or original(d, s, r, o),
-    )
+    registry = spy(default_registry(), "random", calls)
     out = tmp_path / "bench"
 
     def run(settings: ActionnessSettings | None) -> dict:
         return run_benchmark(
-            data, out, methods=["random"], n_splits=2, n_train=4, actionness=settings
+            data,
+            out,
+            methods=["random"],
+            n_splits=2,
+            n_train=4,
+            actionness=settings,
+            registry=registry,
         )
 
     first = run(ActionnessSettings(FolderActionness(folder_a)))
@@ -253,9 +261,7 @@ def test_trained_method_scores_validation_without_changing_its_results(tmp_path:
     from tests.steps.planted import planted_world
 
     data = CrossTaskData.open(planted_world(tmp_path / "data", n_videos=10, n_related=2))
-    opts = protocol.MethodOptions(
-        hyper={"epochs_init": 2, "epochs": 3, "batch_videos": 4, "lr": 0.05}
-    )
+    opts = MethodOptions(hyper={"epochs_init": 2, "epochs": 3, "batch_videos": 4, "lr": 0.05})
     act = ActionnessDir(tmp_path / "act", create=True)
     for task_id, vid in data.iter_videos(data.primary):
         act.write(vid, data.ground_truth(task_id, vid).any(axis=1).astype(float))

@@ -9,7 +9,8 @@ from instructvid.io.crosstask import CrossTaskData
 from instructvid.metrics.recall import crosstask_recall
 from instructvid.steps.baselines import uniform_assignment
 from instructvid.steps.benchmark.alayrac import DiffracTask, fit_alayrac, predict_alayrac
-from instructvid.steps.benchmark.protocol import MethodOptions, make_splits
+from instructvid.steps.benchmark.protocol import make_splits
+from instructvid.steps.benchmark.types import MethodOptions
 from tests.steps.planted import planted_world
 
 

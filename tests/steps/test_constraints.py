@@ -12,20 +12,14 @@ import pytest
 
 from instructvid.io.crosstask import CrossTaskData, Segment, read_segments
 from instructvid.io.subtitles import EmptySubtitlesWarning, TimedWord
-from instructvid.steps.narration.constraints import (
-    StepMatch,
-    SubtitleSkippedWarning,
-    build_constraints,
-    intervals_from_matches,
-    match_steps,
-    ordered_peaks,
-)
-from instructvid.steps.narration.evaluation import (
+from instructvid.steps.narration.constraints import build_constraints, intervals_from_matches
+from instructvid.steps.narration.corpus import SubtitleSkippedWarning
+from instructvid.steps.narration.evaluation import evaluate_folder, evaluation_videos
+from instructvid.steps.narration.matching import StepMatch, match_steps, ordered_peaks
+from instructvid.steps.narration.metrics import (
     ConstraintCounts,
     ScoredInterval,
     constraint_counts,
-    evaluate_folder,
-    evaluation_videos,
     random_intervals,
     select_threshold,
     summarize,

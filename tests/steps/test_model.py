@@ -13,8 +13,9 @@ import torch
 from instructvid.io.crosstask import CrossTaskData, write_features
 from instructvid.steps.baselines import uniform_assignment
 from instructvid.steps.benchmark.methods import training_set
-from instructvid.steps.benchmark.protocol import MethodOptions, make_splits
+from instructvid.steps.benchmark.protocol import make_splits
 from instructvid.steps.benchmark.runs import RunConfigError, evaluate_run, load_run, train_run
+from instructvid.steps.benchmark.types import MethodOptions
 from instructvid.steps.localize import localize, parse_steps
 from instructvid.steps.model import LinearComponents, StepModel
 from instructvid.text.components import ComponentVocabulary, UnknownComponentsWarning

@@ -12,8 +12,9 @@ import pytest
 from instructvid.io.crosstask import (
     CrossTaskData,
 )
-from instructvid.steps.benchmark import protocol
 from instructvid.steps.benchmark.protocol import make_splits, run_benchmark
+from instructvid.steps.benchmark.registry import default_registry
+from tests.steps.test_external import spy
 from tests.worlds import random_world
 
 # The random worlds below have segments past the end of the features: clipped on purpose.
@@ -83,21 +84,16 @@ def test_uniform_recall_equals_hand_computation(tmp_path: Path) -> None:
     assert 0 <= written["mean"] <= 1
 
 
-def test_benchmark_resumes_from_cached_splits(tmp_path: Path, monkeypatch) -> None:
+def test_benchmark_resumes_from_cached_splits(tmp_path: Path) -> None:
     data = CrossTaskData.open(random_world(tmp_path))
     out = tmp_path / "bench"
     run_benchmark(data, out, methods=["uniform"], n_splits=3, n_train=4)
     (out / "splits" / "uniform" / "split_01.json").unlink()
-    calls = []
-    original = protocol.METHODS["uniform"]
-    monkeypatch.setitem(
-        protocol.METHODS,
-        "uniform",
-        lambda d, s, r, o: calls.append(s.index) or original(d, s, r, o),
-    )
-    run_benchmark(data, out, methods=["uniform"], n_splits=3, n_train=4)
+    calls: list[int] = []
+    registry = spy(default_registry(), "uniform", calls)
+    run_benchmark(data, out, methods=["uniform"], n_splits=3, n_train=4, registry=registry)
     assert calls == [1]  # only the missing split was recomputed
-    run_benchmark(data, out, methods=["uniform"], n_splits=3, n_train=5)
+    run_benchmark(data, out, methods=["uniform"], n_splits=3, n_train=5, registry=registry)
     assert calls == [1, 0, 1, 2]  # other settings: the cache does not apply
 
 

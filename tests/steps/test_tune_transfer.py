@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from instructvid.io.crosstask import CrossTaskData
-from instructvid.steps.benchmark.protocol import MethodOptions
+from instructvid.steps.benchmark.types import MethodOptions
 from tests.steps.planted import planted_world
 
 

@@ -26,6 +26,7 @@ from instructvid.cli.steps.options import (
     open_dataset,
 )
 from instructvid.cli.steps.train import train
+from instructvid.cli.stop import stop_cleanly
 from instructvid.progress import console, progress_bar
 
 __all__ = ["app", "check", "evaluate", "stats"]
@@ -45,17 +46,12 @@ def stats(
 ) -> None:
     """Dataset statistics of the primary tasks; the paper's Table 3.2 values on a second row."""
     from instructvid.io.atomic import atomic_write_json, atomic_write_text
-    from instructvid.io.crosstask import CrossTaskFormatError
     from instructvid.report.tables import STATS_COLUMNS, stats_cells_split, stats_markdown
     from instructvid.steps.stats import dataset_statistics
 
     dataset = open_dataset(data, release, features, constraints)
-    try:
-        with progress_bar("statistics") as update:
-            result = dataset_statistics(dataset, progress=update)
-    except CrossTaskFormatError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+    with stop_cleanly("stats"), progress_bar("statistics") as update:
+        result = dataset_statistics(dataset, progress=update)
     table = Table(title="Dataset statistics (Table 3.2); paper values on the dim rows")
     table.add_column("task", no_wrap=True, max_width=26, overflow="ellipsis")
     for _, _, short in STATS_COLUMNS:
@@ -89,7 +85,7 @@ def check(
     """Validate a whole dataset and list every problem found. Exit 1 when there is an error."""
     from instructvid.io.crosstask_check import check_dataset
 
-    with progress_bar("checking videos") as update:
+    with stop_cleanly("check"), progress_bar("checking videos") as update:
         problems = check_dataset(
             data,
             release=release,
@@ -118,15 +114,10 @@ def evaluate(
 ) -> None:
     """Recall per primary task on the test split recorded in RUN (and the step mAP)."""
     from instructvid.io.atomic import atomic_write_json
-    from instructvid.io.crosstask import CrossTaskFormatError
-    from instructvid.steps.benchmark.runs import RunConfigError, RunLayout, evaluate_run
+    from instructvid.steps.benchmark.runs import RunLayout, evaluate_run
 
-    try:
-        with progress_bar("test videos") as update:
-            result = evaluate_run(run, data_root=data, progress=update)
-    except (RunConfigError, CrossTaskFormatError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+    with stop_cleanly("evaluate"), progress_bar("test videos") as update:
+        result = evaluate_run(run, data_root=data, progress=update)
     target = json_out or RunLayout(run).evaluation
     atomic_write_json(target, result)
     table = Table(title=f"Recall (%) of {result['method']} on {result['n_videos']} test videos")

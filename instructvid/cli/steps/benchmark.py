@@ -20,31 +20,22 @@ from instructvid.cli.steps.actionness import (
     actionness_settings,
 )
 from instructvid.cli.steps.options import (
-    A14_OPT,
-    BATCH_OPT,
     CONSTRAINTS_OPT,
     DATA_ARG,
-    DEVICE_OPT,
-    DROPOUT_OPT,
-    EPOCHS_INIT_OPT,
-    EPOCHS_OPT,
     FEATURES_OPT,
-    HARD_CONSTRAINTS_OPT,
-    LR_OPT,
-    NO_CONSTRAINTS_OPT,
-    NO_STEM_OPT,
-    PENALTY_OPT,
-    RELATED_OPT,
     RELEASE_OPT,
-    method_options,
+    TRAINING_OPTS,
+    TrainingFlags,
     open_dataset,
-    stop_cleanly,
+    training_options,
 )
+from instructvid.cli.stop import fail, stop_cleanly
 from instructvid.progress import console, progress_bar
 
 __all__ = ["benchmark", "transfer", "tune"]
 
 
+@training_options()
 def benchmark(
     data: Path = DATA_ARG,
     out: Path = typer.Option(..., "--out", help="Folder for <method>.json, results.md and plots."),
@@ -59,18 +50,7 @@ def benchmark(
         30, "--n-train", help="Training videos per primary task (30 in the thesis)."
     ),
     seed: int = typer.Option(0, "--seed", help="Seed of the splits and of random methods."),
-    related: bool = RELATED_OPT,
-    no_constraints: bool = NO_CONSTRAINTS_OPT,
-    hard_constraints: bool = HARD_CONSTRAINTS_OPT,
-    penalty: float = PENALTY_OPT,
-    no_stem: bool = NO_STEM_OPT,
-    device: str = DEVICE_OPT,
-    epochs_init: int | None = EPOCHS_INIT_OPT,
-    epochs: int | None = EPOCHS_OPT,
-    lr: float | None = LR_OPT,
-    dropout: float | None = DROPOUT_OPT,
-    batch_videos: int | None = BATCH_OPT,
-    a14: str = A14_OPT,
+    training: TrainingFlags = TRAINING_OPTS,
     actionness: Path | None = ACTIONNESS_OPT,
     alpha: float | None = ALPHA_OPT,
     standardize_actionness: bool = STANDARDIZE_OPT,
@@ -93,15 +73,10 @@ def benchmark(
     (finished splits are cached, trained methods checkpoint every epoch). With --actionness,
     also OUT/<method>+actionness.json for every method with step scores (eq. 4.4).
     """
-    from instructvid.io.atomic import atomic_write_text
-    from instructvid.report.plots import method_summary_plot, recall_bar_plot
-    from instructvid.report.tables import (
-        actionness_markdown,
-        results_markdown,
-        sharing_markdown,
-    )
-    from instructvid.steps.benchmark.external import parse_step_scores_option, register_external
-    from instructvid.steps.benchmark.protocol import SCORING_METHODS, run_benchmark
+    from instructvid.report.benchmark import write_benchmark_report
+    from instructvid.steps.benchmark.external import parse_step_scores_option, with_step_scores
+    from instructvid.steps.benchmark.protocol import run_benchmark
+    from instructvid.steps.benchmark.registry import default_registry
 
     if alpha is not None and actionness is None:
         raise typer.BadParameter(
@@ -109,10 +84,11 @@ def benchmark(
         )
     dataset = open_dataset(data, release, features, constraints)
     names = [m.strip() for m in methods.split(",") if m.strip()]
+    registry = default_registry()
     for text in step_scores:
         try:
             name, folder = parse_step_scores_option(text)
-            register_external(name, folder)
+            registry = with_step_scores(registry, name, folder)
         except (ValueError, FileNotFoundError) as exc:
             raise typer.BadParameter(str(exc), param_hint="--step-scores") from None
         if name not in names:
@@ -122,23 +98,9 @@ def benchmark(
         if actionness is not None
         else None
     )
-    options = method_options(
-        related=related,
-        no_constraints=no_constraints,
-        hard_constraints=hard_constraints,
-        penalty=penalty,
-        no_stem=no_stem,
-        device=device,
-        seed=seed,
-        a14=a14,
-        epochs_init=epochs_init,
-        epochs=epochs,
-        lr=lr,
-        dropout=dropout,
-        batch_videos=batch_videos,
-    )
+    options = training.method_options(seed)
     try:
-        with progress_bar("benchmark") as update:
+        with stop_cleanly("benchmark"), progress_bar("benchmark") as update:
             summaries = run_benchmark(
                 dataset,
                 out,
@@ -149,26 +111,14 @@ def benchmark(
                 options=options,
                 progress=lambda m, done, total: update(done, total),
                 actionness=settings,
+                registry=registry,
             )
     except KeyError as exc:
         raise typer.BadParameter(str(exc.args[0]), param_hint="--methods") from None
-    except (ValueError, FileNotFoundError) as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
-    except KeyboardInterrupt:
-        console.print("[yellow]interrupted[/yellow]: rerun the same command to resume")
-        raise typer.Exit(130) from None
+    except FileNotFoundError as exc:
+        raise fail(exc) from None
     titles = {t: task.title for t, task in dataset.tasks.items()}
-    markdown = results_markdown(summaries, titles)
-    sharing = sharing_markdown(summaries) if related else None
-    if sharing is not None:
-        markdown += "\nSharing (Table 3.4 layout; paper in parentheses):\n\n" + sharing
-    with_actionness = actionness_markdown(summaries)
-    if with_actionness is not None:
-        markdown += "\nWith actionness (eq. 4.4, Table 4.2):\n\n" + with_actionness
-    atomic_write_text(Path(out) / "results.md", markdown)
-    recall_bar_plot(summaries, titles, Path(out) / "recall.png")
-    method_summary_plot(summaries, Path(out) / "methods.png")
+    report = write_benchmark_report(out, summaries, titles, sharing=training.related)
     table = Table(title=f"Recall (%) over {splits} splits")
     table.add_column("method")
     table.add_column("recall %", justify="right")
@@ -192,15 +142,16 @@ def benchmark(
         table.add_row(*cells)
     console.print(table)
     if settings is not None:
-        skipped = [m for m in names if m not in SCORING_METHODS]
+        skipped = [m for m in names if m not in registry.scoring()]
         if skipped:
             console.print(
                 f"no step scores, actionness does not apply: {', '.join(skipped)}",
                 highlight=False,
             )
-    console.print(f"results: {Path(out) / 'results.md'}")
+    console.print(f"results: {report.results}")
 
 
+@training_options()
 def tune(
     data: Path = DATA_ARG,
     out: Path = typer.Option(..., "--out", help="Folder for tune.json and per-point caches."),
@@ -212,18 +163,7 @@ def tune(
     method: str = typer.Option("component", "--method", help="The method to tune."),
     n_train: int = typer.Option(30, "--n-train", help="Training videos per primary task."),
     seed: int = typer.Option(0, "--seed", help="Seed of the split and of training."),
-    related: bool = RELATED_OPT,
-    no_constraints: bool = NO_CONSTRAINTS_OPT,
-    hard_constraints: bool = HARD_CONSTRAINTS_OPT,
-    penalty: float = PENALTY_OPT,
-    no_stem: bool = NO_STEM_OPT,
-    device: str = DEVICE_OPT,
-    epochs_init: int | None = EPOCHS_INIT_OPT,
-    epochs: int | None = EPOCHS_OPT,
-    lr: float | None = LR_OPT,
-    dropout: float | None = DROPOUT_OPT,
-    batch_videos: int | None = BATCH_OPT,
-    a14: str = A14_OPT,
+    training: TrainingFlags = TRAINING_OPTS,
     release: Path | None = RELEASE_OPT,
     features: Path | None = FEATURES_OPT,
     constraints: Path | None = CONSTRAINTS_OPT,
@@ -237,22 +177,8 @@ def tune(
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--grid") from None
     dataset = open_dataset(data, release, features, constraints)
-    options = method_options(
-        related=related,
-        no_constraints=no_constraints,
-        hard_constraints=hard_constraints,
-        penalty=penalty,
-        no_stem=no_stem,
-        device=device,
-        seed=seed,
-        a14=a14,
-        epochs_init=epochs_init,
-        epochs=epochs,
-        lr=lr,
-        dropout=dropout,
-        batch_videos=batch_videos,
-    )
-    with stop_cleanly(), progress_bar("grid points") as update:
+    options = training.method_options(seed)
+    with stop_cleanly("tune"), progress_bar("grid points") as update:
         result = run_tune(
             dataset,
             out,
@@ -277,6 +203,7 @@ def tune(
     console.print(f"choice: [bold]{chosen}[/bold]; written to {Path(out) / 'tune.json'}")
 
 
+@training_options(related=False)
 def transfer(
     data: Path = DATA_ARG,
     out: Path = typer.Option(..., "--out", help="Folder for transfer.json and transfer.png."),
@@ -286,22 +213,13 @@ def transfer(
     splits: int = typer.Option(1, "--splits", help="Number of random splits."),
     n_train: int = typer.Option(30, "--n-train", help="Training videos per primary task."),
     seed: int = typer.Option(0, "--seed", help="Seed of the splits and of training."),
-    no_constraints: bool = NO_CONSTRAINTS_OPT,
-    hard_constraints: bool = HARD_CONSTRAINTS_OPT,
-    penalty: float = PENALTY_OPT,
-    no_stem: bool = NO_STEM_OPT,
-    device: str = DEVICE_OPT,
-    epochs_init: int | None = EPOCHS_INIT_OPT,
-    epochs: int | None = EPOCHS_OPT,
-    lr: float | None = LR_OPT,
-    dropout: float | None = DROPOUT_OPT,
-    batch_videos: int | None = BATCH_OPT,
-    a14: str = A14_OPT,
+    training: TrainingFlags = TRAINING_OPTS,
     release: Path | None = RELEASE_OPT,
     features: Path | None = FEATURES_OPT,
     constraints: Path | None = CONSTRAINTS_OPT,
 ) -> None:
     """Novel-task transfer (Fig. 3.8): train on n related tasks only, test on primary tasks."""
+    from instructvid.report.benchmark import write_transfer_report
     from instructvid.steps.benchmark.transfer import transfer_curve
 
     try:
@@ -309,22 +227,8 @@ def transfer(
     except ValueError:
         raise typer.BadParameter("expected integers, e.g. 1,5,20", param_hint="--counts") from None
     dataset = open_dataset(data, release, features, constraints)
-    options = method_options(
-        related=True,
-        no_constraints=no_constraints,
-        hard_constraints=hard_constraints,
-        penalty=penalty,
-        no_stem=no_stem,
-        device=device,
-        seed=seed,
-        a14=a14,
-        epochs_init=epochs_init,
-        epochs=epochs,
-        lr=lr,
-        dropout=dropout,
-        batch_videos=batch_videos,
-    )
-    with stop_cleanly(), progress_bar("transfer points") as update:
+    options = training.method_options(seed, related=True)
+    with stop_cleanly("transfer"), progress_bar("transfer points") as update:
         result = transfer_curve(
             dataset,
             out,
@@ -335,6 +239,7 @@ def transfer(
             options=options,
             progress=update,
         )
+    write_transfer_report(out, result)
     table = Table(title="Novel-task transfer: recall (%) on primary tasks")
     table.add_column("related tasks", justify="right")
     table.add_column("recall %", justify="right")

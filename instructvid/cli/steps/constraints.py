@@ -10,6 +10,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from instructvid.cli.steps.options import open_dataset
+from instructvid.cli.stop import fail, stop_cleanly
 from instructvid.progress import console, progress_bar
 
 __all__ = ["constraints", "constraints_eval", "register", "train_text"]
@@ -37,21 +39,6 @@ JOBS_OPT = typer.Option(1, "--jobs", min=1, help="Worker processes (per video)."
 SEED_OPT = typer.Option(0, "--seed", help="Seed of the fitted word vectors and random baseline.")
 
 
-def _open(data: Path, release: Path | None, features: Path | None):
-    from instructvid.io.crosstask import CrossTaskData, CrossTaskFormatError
-
-    try:
-        return CrossTaskData.open(data, release=release, features=features)
-    except CrossTaskFormatError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    console.print(f"[red]error:[/red] {exc}")
-    return typer.Exit(2)
-
-
 def _pct(value: float | None) -> str:
     return "–" if value is None or value != value else f"{100 * value:.1f}"
 
@@ -76,17 +63,18 @@ def constraints(
 ) -> None:
     """Narration constraints: match step texts to subtitles in order, write <task>_<vid>.csv
     intervals under OUT (use them with `steps train DATA --constraints OUT`). Resumable."""
-    from instructvid.io.crosstask import CrossTaskFormatError
-    from instructvid.io.subtitles import SubtitleFormatError
     from instructvid.parallel import ItemError
     from instructvid.steps.narration.constraints import build_constraints
     from instructvid.text.embed import ENCODERS
 
     if text not in ENCODERS:
-        raise _fail(ValueError(f"unknown --text {text!r}; expected one of {', '.join(ENCODERS)}"))
-    dataset = _open(data, release, features)
+        raise fail(ValueError(f"unknown --text {text!r}; expected one of {', '.join(ENCODERS)}"))
+    dataset = open_dataset(data, release, features, None)
     try:
-        with progress_bar(f"constraints ({text})") as update:
+        with (
+            stop_cleanly(f"(matched videos are saved in {out}/matches)"),
+            progress_bar(f"constraints ({text})") as update,
+        ):
             run = build_constraints(
                 dataset,
                 subtitles,
@@ -102,16 +90,8 @@ def constraints(
                 random_state=seed,
                 progress=update,
             )
-    except (ValueError, FileNotFoundError, CrossTaskFormatError, SubtitleFormatError) as exc:
-        raise _fail(exc) from None
-    except ItemError as exc:
-        raise _fail(exc) from None
-    except KeyboardInterrupt:
-        console.print(
-            f"[yellow]interrupted[/yellow]: matched videos are saved in {out}/matches; "
-            "rerun the same command to resume"
-        )
-        raise typer.Exit(130) from None
+    except (FileNotFoundError, ItemError) as exc:
+        raise fail(exc) from None
     how = "chosen on the validation videos" if run.validation else "given"
     if run.validation is None and threshold is None:
         how = "none (no annotated validation video)"
@@ -149,10 +129,9 @@ def constraints_eval(
 ) -> None:
     """Precision / recall / F1, IoU and % outside of each representation's constraints on the
     annotated test videos (Table A.1), beside a random baseline; writes JSON and markdown."""
-    from instructvid.io.crosstask import CrossTaskFormatError
-    from instructvid.io.subtitles import SubtitleFormatError
     from instructvid.parallel import ItemError
-    from instructvid.steps.narration.evaluation import METRICS, run_constraints_eval
+    from instructvid.steps.narration.evaluation import run_constraints_eval
+    from instructvid.steps.narration.metrics import METRICS
     from instructvid.text.embed import ENCODERS
 
     if text is None:
@@ -161,30 +140,29 @@ def constraints_eval(
         texts = [t.strip() for t in text.split(",") if t.strip()]
     unknown = [t for t in texts if t not in ENCODERS]
     if unknown or not texts:
-        raise _fail(ValueError(f"unknown --text {unknown}; expected some of {', '.join(ENCODERS)}"))
+        raise fail(ValueError(f"unknown --text {unknown}; expected some of {', '.join(ENCODERS)}"))
     if "learned" in texts and text_model is None:
-        raise _fail(ValueError("--text learned needs --text-model MODEL (see `steps train-text`)"))
-    dataset = _open(data, release, features)
+        raise fail(ValueError("--text learned needs --text-model MODEL (see `steps train-text`)"))
+    dataset = open_dataset(data, release, features, None)
     try:
-        result = run_constraints_eval(
-            dataset,
-            subtitles,
-            out,
-            texts,
-            window=window,
-            stride=stride,
-            length=length,
-            shift=shift,
-            text_model=text_model,
-            jobs=jobs,
-            random_draws=draws,
-            random_state=seed,
-            progress=lambda name: progress_bar(f"constraints ({name})"),
-        )
-    except (ValueError, FileNotFoundError, CrossTaskFormatError, SubtitleFormatError) as exc:
-        raise _fail(exc) from None
-    except ItemError as exc:
-        raise _fail(exc) from None
+        with stop_cleanly("constraints-eval"):
+            result = run_constraints_eval(
+                dataset,
+                subtitles,
+                out,
+                texts,
+                window=window,
+                stride=stride,
+                length=length,
+                shift=shift,
+                text_model=text_model,
+                jobs=jobs,
+                random_draws=draws,
+                random_state=seed,
+                progress=lambda name: progress_bar(f"constraints ({name})"),
+            )
+    except (FileNotFoundError, ItemError) as exc:
+        raise fail(exc) from None
     table = Table(
         title=f"Constraint quality, {result['n_videos']} test videos (%, mean over tasks)"
     )
@@ -226,42 +204,41 @@ def train_text(
 ) -> None:
     """Train the learned aggregation of word vectors (thesis A.1.1) on paragraphs of text."""
     from instructvid.io.atomic import atomic_write_text
-    from instructvid.io.crosstask import CrossTaskFormatError
-    from instructvid.io.subtitles import SubtitleFormatError
-    from instructvid.steps.narration.constraints import corpus_sentences, read_all_words
-    from instructvid.steps.narration.evaluation import task_paragraphs
+    from instructvid.steps.narration.corpus import corpus_sentences, read_all_words
+    from instructvid.steps.narration.wikihow import task_paragraphs
     from instructvid.text.embed import WordVectorEncoder, read_paragraphs, train_aggregation
 
     if (paragraphs is None) == (from_tasks is None):
-        raise _fail(ValueError("give either PARAGRAPHS or --from-tasks DATA"))
+        raise fail(ValueError("give either PARAGRAPHS or --from-tasks DATA"))
     try:
-        if from_tasks is not None:
-            dataset = _open(from_tasks, None, None)
-            paragraphs = out / "paragraphs.txt"
-            atomic_write_text(
-                paragraphs, task_paragraphs(dataset.tasks.values(), random_state=seed)
-            )
-        assert paragraphs is not None
-        articles = read_paragraphs(paragraphs)
-        sentences = [s for a in articles for p in a for s in p]
-        if corpus is not None:
-            sentences += corpus_sentences(read_all_words(corpus))
-        console.print(f"{len(articles)} articles; word vectors on {len(sentences)} sentences")
-        vectors = WordVectorEncoder(dim=word_dim, random_state=seed).fit(sentences)
-        with progress_bar("train-text") as update:
-            model = train_aggregation(
-                articles,
-                vectors,
-                dim=dim,
-                margin=margin,
-                epochs=epochs,
-                lr=lr,
-                random_state=seed,
-                progress=update,
-            )
-        model.save(out)
-    except (ValueError, FileNotFoundError, CrossTaskFormatError, SubtitleFormatError) as exc:
-        raise _fail(exc) from None
+        with stop_cleanly("train-text"):
+            if from_tasks is not None:
+                dataset = open_dataset(from_tasks, None, None, None)
+                paragraphs = out / "paragraphs.txt"
+                atomic_write_text(
+                    paragraphs, task_paragraphs(dataset.tasks.values(), random_state=seed)
+                )
+            assert paragraphs is not None
+            articles = read_paragraphs(paragraphs)
+            sentences = [s for a in articles for p in a for s in p]
+            if corpus is not None:
+                sentences += corpus_sentences(read_all_words(corpus))
+            console.print(f"{len(articles)} articles; word vectors on {len(sentences)} sentences")
+            vectors = WordVectorEncoder(dim=word_dim, random_state=seed).fit(sentences)
+            with progress_bar("train-text") as update:
+                model = train_aggregation(
+                    articles,
+                    vectors,
+                    dim=dim,
+                    margin=margin,
+                    epochs=epochs,
+                    lr=lr,
+                    random_state=seed,
+                    progress=update,
+                )
+            model.save(out)
+    except FileNotFoundError as exc:
+        raise fail(exc) from None
     loss = model.history_.loss
     console.print(
         f"triplet loss per sentence {loss[0]:.4f} → {loss[-1]:.4f} "

@@ -17,6 +17,7 @@ from instructvid.cli.steps.actionness import (
     actionness_scorer,
     is_actionness_model,
 )
+from instructvid.cli.stop import fail, stop_cleanly
 from instructvid.progress import console
 
 __all__ = ["localize"]
@@ -66,8 +67,8 @@ def localize(
     import warnings
 
     from instructvid.io.atomic import atomic_write_json
-    from instructvid.io.crosstask import CrossTaskFormatError, open_features
-    from instructvid.steps.benchmark.runs import RunConfigError, RunLayout
+    from instructvid.io.crosstask import open_features
+    from instructvid.steps.benchmark.runs import RunLayout
     from instructvid.steps.localize import localize as localize_video
     from instructvid.steps.localize import parse_steps
     from instructvid.text.components import UnknownComponentsWarning
@@ -83,33 +84,35 @@ def localize(
             param_hint="--alpha",
         )
     try:
-        step_list = parse_steps(steps) if steps is not None else None
-        cue, cue_source = None, None
-        if actionness is not None and is_actionness_model(actionness):
-            if features_file is None:
-                raise ValueError("an actionness model scores the video's features: give --features")
-            score_fn, _ = actionness_scorer(actionness)
-            cue = score_fn(open_features(features_file))
-            cue_source = f"model {actionness}"
-        elif actionness is not None:
-            cue, cue_source = actionness, str(actionness)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", UnknownComponentsWarning)
-            _, payload = localize_video(
-                run,
-                features_file,
-                task_id=task,
-                steps=step_list,
-                step_scores=step_scores,
-                data_root=data,
-                actionness=cue,
-                actionness_source=cue_source,
-                alpha=alpha,
-                standardize=standardize_actionness,
-            )
-    except (RunConfigError, CrossTaskFormatError, ValueError, FileNotFoundError) as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        with stop_cleanly("localize"):
+            step_list = parse_steps(steps) if steps is not None else None
+            cue, cue_source = None, None
+            if actionness is not None and is_actionness_model(actionness):
+                if features_file is None:
+                    raise ValueError(
+                        "an actionness model scores the video's features: give --features"
+                    )
+                score_fn, _ = actionness_scorer(actionness)
+                cue = score_fn(open_features(features_file))
+                cue_source = f"model {actionness}"
+            elif actionness is not None:
+                cue, cue_source = actionness, str(actionness)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", UnknownComponentsWarning)
+                _, payload = localize_video(
+                    run,
+                    features_file,
+                    task_id=task,
+                    steps=step_list,
+                    step_scores=step_scores,
+                    data_root=data,
+                    actionness=cue,
+                    actionness_source=cue_source,
+                    alpha=alpha,
+                    standardize=standardize_actionness,
+                )
+    except FileNotFoundError as exc:
+        raise fail(exc) from None
     for w in caught:
         if issubclass(w.category, UnknownComponentsWarning):
             console.print(f"[yellow]warning:[/yellow] {w.message}")

@@ -1,47 +1,44 @@
 """Options shared by the ``instructvid steps`` commands, and how they become library settings.
 
-The DATA argument and its path overrides, the training flags of ``train``, ``benchmark``,
-``tune`` and ``transfer`` (:func:`method_options` checks them once and builds the methods'
-:class:`~instructvid.steps.benchmark.protocol.MethodOptions`), :func:`open_dataset` and
-:func:`stop_cleanly` (exit 2 on bad settings, 130 on Ctrl-C).
+The DATA argument and its path overrides, :func:`open_dataset`, and the training flags of
+``train``, ``benchmark``, ``tune`` and ``transfer``: a command decorated with
+:func:`training_options` declares one parameter ``training: TrainingFlags`` and gets the flags
+(``--related/--no-related`` … ``--exact-a14``) in its place, in its ``--help`` as before;
+:meth:`TrainingFlags.method_options` checks them once and builds the methods'
+:class:`~instructvid.steps.benchmark.types.MethodOptions`. The hyper-parameters' defaults shown
+in the help are read from :class:`~instructvid.steps.training.settings.StepHyperParameters`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
-from instructvid.progress import console
+from instructvid.cli.stop import fail
+from instructvid.steps.training.settings import StepHyperParameters, format_default
 
 if TYPE_CHECKING:
     from instructvid.io.crosstask import CrossTaskData
-    from instructvid.steps.benchmark.protocol import MethodOptions
+    from instructvid.steps.benchmark.types import MethodOptions
 
 __all__ = [
-    "A14_OPT",
-    "BATCH_OPT",
     "CONSTRAINTS_OPT",
     "DATA_ARG",
-    "DEVICE_OPT",
-    "DROPOUT_OPT",
-    "EPOCHS_INIT_OPT",
-    "EPOCHS_OPT",
     "FEATURES_OPT",
-    "HARD_CONSTRAINTS_OPT",
-    "LR_OPT",
-    "NO_CONSTRAINTS_OPT",
-    "NO_STEM_OPT",
-    "PENALTY_OPT",
-    "RELATED_OPT",
     "RELEASE_OPT",
-    "method_options",
+    "TRAINING_OPTS",
+    "TrainingFlags",
     "open_dataset",
-    "stop_cleanly",
+    "training_options",
 ]
+
+_HYPER = StepHyperParameters()
 
 DATA_ARG = typer.Argument(
     ..., help="DATA folder holding crosstask_release/, crosstask_features/, crosstask_constraints/."
@@ -70,23 +67,30 @@ NO_STEM_OPT = typer.Option(
 )
 DEVICE_OPT = typer.Option("auto", "--device", help="auto, cpu or cuda.")
 EPOCHS_INIT_OPT = typer.Option(
-    None, "--epochs-init", help="Initialisation epochs (random constrained labels; default 30)."
+    None,
+    "--epochs-init",
+    help="Initialisation epochs (random constrained labels; "
+    f"default {format_default(_HYPER.epochs_init)}).",
 )
-EPOCHS_OPT = typer.Option(None, "--epochs", help="Alternation epochs (default 30).")
+EPOCHS_OPT = typer.Option(
+    None, "--epochs", help=f"Alternation epochs (default {format_default(_HYPER.epochs)})."
+)
 LR_OPT = typer.Option(
     None,
     "--lr",
-    help="Adam learning rate, also δ of eq. A.14 (default 3e-4, chosen on validation; "
-    "the authors' 1e-5 is for one video per step).",
+    help=f"Adam learning rate, also δ of eq. A.14 (default {format_default(_HYPER.lr)}, chosen "
+    "on validation; the authors' 1e-5 is for one video per step).",
 )
 DROPOUT_OPT = typer.Option(
-    None, "--dropout", help="Input dropout probability (default 0.3, the authors')."
+    None,
+    "--dropout",
+    help=f"Input dropout probability (default {format_default(_HYPER.dropout)}, the authors').",
 )
 BATCH_OPT = typer.Option(
     None,
     "--batch-videos",
-    help="Videos of one task per Adam step (default 32). 1 with --exact-a14 autograd: the "
-    "authors' reference loop.",
+    help=f"Videos of one task per Adam step (default {format_default(_HYPER.batch_videos)}). 1 "
+    "with --exact-a14 autograd: the authors' reference loop.",
 )
 A14_OPT = typer.Option(
     "closed",
@@ -95,65 +99,139 @@ A14_OPT = typer.Option(
 )
 
 
-def method_options(
-    *,
-    related: bool,
-    no_constraints: bool,
-    hard_constraints: bool,
-    penalty: float,
-    no_stem: bool,
-    device: str,
-    seed: int,
-    a14: str,
-    epochs_init: int | None,
-    epochs: int | None,
-    lr: float | None,
-    dropout: float | None,
-    batch_videos: int | None,
-) -> MethodOptions:
-    """The methods' options from the shared command-line flags (checked here, once)."""
-    from instructvid.steps.benchmark.protocol import MethodOptions
+@dataclass(frozen=True)
+class TrainingFlags:
+    """The training flags of ``train``, ``benchmark``, ``tune`` and ``transfer`` as given
+    (``None``: a hyper-parameter not given, the method's default applies)."""
 
-    hyper = {
-        "epochs_init": epochs_init,
-        "epochs": epochs,
-        "lr": lr,
-        "dropout": dropout,
-        "batch_videos": batch_videos,
-    }
+    related: bool = True
+    no_constraints: bool = False
+    hard_constraints: bool = False
+    penalty: float = 1e4
+    no_stem: bool = False
+    device: str = "auto"
+    epochs_init: int | None = None
+    epochs: int | None = None
+    lr: float | None = None
+    dropout: float | None = None
+    batch_videos: int | None = None
+    a14: str = "closed"
 
-    if no_constraints and hard_constraints:
-        raise typer.BadParameter(
-            "--no-constraints and --hard-constraints exclude each other",
-            param_hint="--hard-constraints",
+    def hyper(self) -> dict[str, float | int]:
+        """The hyper-parameters given, by name, with their types (ints stay ints)."""
+        given = {
+            "epochs_init": self.epochs_init,
+            "epochs": self.epochs,
+            "lr": self.lr,
+            "dropout": self.dropout,
+            "batch_videos": self.batch_videos,
+        }
+        return {k: v for k, v in given.items() if v is not None}
+
+    def method_options(self, seed: int, *, related: bool | None = None) -> MethodOptions:
+        """The methods' options (checked here, once); ``related`` overrides the flag.
+
+        Raises:
+            typer.BadParameter: flags that exclude each other or an unknown value.
+        """
+        from instructvid.steps.benchmark.types import MethodOptions
+
+        if self.no_constraints and self.hard_constraints:
+            raise typer.BadParameter(
+                "--no-constraints and --hard-constraints exclude each other",
+                param_hint="--hard-constraints",
+            )
+        if self.a14 not in ("closed", "autograd"):
+            raise typer.BadParameter("expected closed or autograd", param_hint="--exact-a14")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise typer.BadParameter("expected auto, cpu or cuda", param_hint="--device")
+        constraints = (
+            "none" if self.no_constraints else "hard" if self.hard_constraints else "penalty"
         )
-    if a14 not in ("closed", "autograd"):
-        raise typer.BadParameter("expected closed or autograd", param_hint="--exact-a14")
-    if device not in ("auto", "cpu", "cuda"):
-        raise typer.BadParameter("expected auto, cpu or cuda", param_hint="--device")
-    return MethodOptions(
-        related=related,
-        constraints="none" if no_constraints else "hard" if hard_constraints else "penalty",
-        penalty=penalty,
-        stem=not no_stem,
-        hyper={k: float(v) for k, v in hyper.items() if v is not None},
-        a14=a14,
-        device=device,
-        seed=seed,
-    )
+        return MethodOptions(
+            related=self.related if related is None else related,
+            constraints=constraints,
+            penalty=self.penalty,
+            stem=not self.no_stem,
+            hyper=self.hyper(),
+            a14=self.a14,
+            device=self.device,
+            seed=seed,
+        )
 
 
-@contextmanager
-def stop_cleanly() -> Iterator[None]:
-    """Bad settings end with exit 2 and their message; Ctrl-C with exit 130 and how to resume."""
-    try:
-        yield
-    except ValueError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
-    except KeyboardInterrupt:
-        console.print("[yellow]interrupted[/yellow]: rerun the same command to resume")
-        raise typer.Exit(130) from None
+#: The default of a command's ``training`` parameter (replaced by :func:`training_options`).
+TRAINING_OPTS = TrainingFlags()
+
+#: The flags' command-line options, in ``--help`` order (the attributes of TrainingFlags).
+_FLAG_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "related": (bool, RELATED_OPT),
+    "no_constraints": (bool, NO_CONSTRAINTS_OPT),
+    "hard_constraints": (bool, HARD_CONSTRAINTS_OPT),
+    "penalty": (float, PENALTY_OPT),
+    "no_stem": (bool, NO_STEM_OPT),
+    "device": (str, DEVICE_OPT),
+    "epochs_init": (int | None, EPOCHS_INIT_OPT),
+    "epochs": (int | None, EPOCHS_OPT),
+    "lr": (float | None, LR_OPT),
+    "dropout": (float | None, DROPOUT_OPT),
+    "batch_videos": (int | None, BATCH_OPT),
+    "a14": (str, A14_OPT),
+}
+assert list(_FLAG_OPTIONS) == [f.name for f in fields(TrainingFlags)]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def training_options(*, related: bool = True) -> Callable[[F], F]:
+    """Give a command the training flags in place of its parameter ``training: TrainingFlags``.
+
+    Args:
+        related: offer ``--related/--no-related`` (``transfer`` trains on related tasks only and
+            does not).
+    """
+
+    def decorate(command: F) -> F:
+        signature = inspect.signature(command)
+        names = [n for n in _FLAG_OPTIONS if related or n != "related"]
+        flags = [
+            inspect.Parameter(
+                n,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=_FLAG_OPTIONS[n][1],
+                annotation=_FLAG_OPTIONS[n][0],
+            )
+            for n in names
+        ]
+        params: list[inspect.Parameter] = []
+        for param in signature.parameters.values():
+            if param.name == "training":
+                params += flags
+            else:
+                params.append(param.replace(kind=inspect.Parameter.KEYWORD_ONLY))
+
+        @functools.wraps(command)
+        def wrapper(**kwargs: Any) -> Any:
+            training = TrainingFlags(**{n: kwargs.pop(n) for n in names})
+            return command(training=training, **kwargs)
+
+        hints = _type_hints(command)
+        wrapper.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {
+            **{k: v for k, v in hints.items() if k != "training"},
+            **{n: _FLAG_OPTIONS[n][0] for n in names},
+        }
+        del wrapper.__wrapped__  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def _type_hints(command: Callable[..., Any]) -> dict[str, Any]:
+    """The resolved type hints of ``command`` (its annotations are strings)."""
+    import typing
+
+    return typing.get_type_hints(command)
 
 
 def open_dataset(
@@ -165,5 +243,4 @@ def open_dataset(
     try:
         return CrossTaskData.open(data, release=release, features=features, constraints=constraints)
     except CrossTaskFormatError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        raise fail(exc) from None

@@ -11,30 +11,22 @@ from pathlib import Path
 import typer
 
 from instructvid.cli.steps.options import (
-    A14_OPT,
-    BATCH_OPT,
     CONSTRAINTS_OPT,
     DATA_ARG,
-    DEVICE_OPT,
-    DROPOUT_OPT,
-    EPOCHS_INIT_OPT,
-    EPOCHS_OPT,
     FEATURES_OPT,
-    HARD_CONSTRAINTS_OPT,
-    LR_OPT,
-    NO_CONSTRAINTS_OPT,
-    NO_STEM_OPT,
-    PENALTY_OPT,
-    RELATED_OPT,
     RELEASE_OPT,
-    method_options,
+    TRAINING_OPTS,
+    TrainingFlags,
     open_dataset,
+    training_options,
 )
+from instructvid.cli.stop import stop_cleanly
 from instructvid.progress import console, progress_bar
 
 __all__ = ["train"]
 
 
+@training_options()
 def train(
     data: Path = DATA_ARG,
     out: Path = typer.Option(..., "--out", help="RUN folder (config, checkpoints, model)."),
@@ -46,18 +38,7 @@ def train(
     ),
     n_train: int = typer.Option(30, "--n-train", help="Training videos per primary task."),
     seed: int = typer.Option(0, "--seed", help="Seed of the split and of training."),
-    related: bool = RELATED_OPT,
-    no_constraints: bool = NO_CONSTRAINTS_OPT,
-    hard_constraints: bool = HARD_CONSTRAINTS_OPT,
-    penalty: float = PENALTY_OPT,
-    no_stem: bool = NO_STEM_OPT,
-    device: str = DEVICE_OPT,
-    epochs_init: int | None = EPOCHS_INIT_OPT,
-    epochs: int | None = EPOCHS_OPT,
-    lr: float | None = LR_OPT,
-    dropout: float | None = DROPOUT_OPT,
-    batch_videos: int | None = BATCH_OPT,
-    a14: str = A14_OPT,
+    training: TrainingFlags = TRAINING_OPTS,
     cache_mb: float = typer.Option(
         1024,
         "--cache-mb",
@@ -72,49 +53,25 @@ def train(
     Everything is written under RUN; DATA is only read. Interrupt with Ctrl-C and rerun the
     same command to resume from the last finished epoch.
     """
-    from instructvid.steps.benchmark.runs import RunConfigError, train_run
+    from instructvid.steps.benchmark.runs import train_run
     from instructvid.text.components import SHARE_LEVELS
 
     if share not in SHARE_LEVELS:
         raise typer.BadParameter(f"expected one of {', '.join(SHARE_LEVELS)}", param_hint="--share")
     dataset = open_dataset(data, release, features, constraints)
-    options = method_options(
-        related=related,
-        no_constraints=no_constraints,
-        hard_constraints=hard_constraints,
-        penalty=penalty,
-        no_stem=no_stem,
-        device=device,
-        seed=seed,
-        a14=a14,
-        epochs_init=epochs_init,
-        epochs=epochs,
-        lr=lr,
-        dropout=dropout,
-        batch_videos=batch_videos,
-    )
-    try:
-        with progress_bar("epochs") as update:
-            result = train_run(
-                dataset,
-                out,
-                share="task" if supervised else share,
-                supervised=supervised,
-                n_train=n_train,
-                seed=seed,
-                options=options,
-                progress=update,
-                cache_mb=cache_mb,
-            )
-    except (RunConfigError, ValueError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
-    except KeyboardInterrupt:
-        console.print(
-            f"[yellow]interrupted[/yellow]: finished epochs are saved in {out}; "
-            "rerun the same command to resume"
+    options = training.method_options(seed)
+    with stop_cleanly(f"(finished epochs are saved in {out})"), progress_bar("epochs") as update:
+        result = train_run(
+            dataset,
+            out,
+            share="task" if supervised else share,
+            supervised=supervised,
+            n_train=n_train,
+            seed=seed,
+            options=options,
+            progress=update,
+            cache_mb=cache_mb,
         )
-        raise typer.Exit(130) from None
     if result.already_finished:
         console.print(f"{out} is already trained ({len(result.history)} epochs); nothing to do")
     else:

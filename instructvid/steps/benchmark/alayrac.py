@@ -18,28 +18,42 @@ quadratic. After ``fw_iterations`` iterations the relaxed Y is **rounded** per v
 (the constraint-satisfying labelling with the largest overlap ⟨Y, Z⟩), W is refitted on the
 rounded labels, and test videos are labelled by the exactly-one DP maximising X W + b.
 
-Hyper-parameters (``MethodOptions.hyper``): ``fw_iterations`` (default 50) and ``ridge`` ρ
-(default 1, chosen on the validation videos). Features of one task's training videos are held
+Hyper-parameters (:class:`AlayracSettings`, overridden by ``MethodOptions.hyper``):
+``fw_iterations`` (default 50) and ``ridge`` ρ (default 0.1, chosen on the validation videos). Features of one task's training videos are held
 in memory while it is fitted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
 from instructvid.align.dp import ordered_assignment, ordered_assignment_batch
 from instructvid.io.crosstask import CrossTaskData
-from instructvid.steps.benchmark.protocol import MethodOptions
+from instructvid.runtime import limit_threads
+from instructvid.steps.benchmark.types import MethodOptions
+from instructvid.steps.training.settings import typed_overrides
 
-__all__ = ["AlayracModel", "DiffracTask", "fit_alayrac", "predict_alayrac"]
+__all__ = ["AlayracModel", "AlayracSettings", "DiffracTask", "fit_alayrac", "predict_alayrac"]
 
-#: Chosen on the validation videos of the medium synthetic world (ridge 0.01 … 10: 0.1 is best,
-#: 27.1 % validation recall; 0.03: 24.5, 1: 25.1).
-DEFAULTS: dict[str, float] = {"fw_iterations": 50, "ridge": 0.1}
+
+@dataclass(frozen=True)
+class AlayracSettings:
+    """Hyper-parameters of ``alayrac`` (``MethodOptions.hyper`` overrides them by name).
+
+    The ridge was chosen on the validation videos of the medium synthetic world (ridge
+    0.01 … 10: 0.1 is best, 27.1 % validation recall; 0.03: 24.5, 1: 25.1).
+
+    Attributes:
+        fw_iterations: Frank–Wolfe iterations.
+        ridge: ρ.
+    """
+
+    fw_iterations: int = 50
+    ridge: float = 0.1
 
 
 @dataclass
@@ -166,8 +180,6 @@ def fit_alayrac(
     data: CrossTaskData, train: Mapping[str, Sequence[str]], options: MethodOptions
 ) -> AlayracModel:
     """Fit one DIFFRAC model per task of ``train`` (primary tasks; no sharing)."""
-    from instructvid.steps.training.learner import limit_threads
-
     with limit_threads(1):
         return _fit_alayrac(data, train, options)
 
@@ -175,7 +187,9 @@ def fit_alayrac(
 def _fit_alayrac(
     data: CrossTaskData, train: Mapping[str, Sequence[str]], options: MethodOptions
 ) -> AlayracModel:
-    hyper = {**DEFAULTS, **{k: v for k, v in options.hyper.items() if k in DEFAULTS}}
+    defaults = AlayracSettings()
+    own = {k: v for k, v in options.hyper.items() if k in ("fw_iterations", "ridge")}
+    hyper = replace(defaults, **typed_overrides(defaults, own))
     weight: dict[str, np.ndarray] = {}
     bias: dict[str, np.ndarray] = {}
     for task_id in sorted(train):
@@ -197,8 +211,8 @@ def _fit_alayrac(
             outside=outside,
             constraints=options.constraints,
             penalty=options.penalty,
-            ridge=float(hyper["ridge"]),
-            fw_iterations=int(hyper["fw_iterations"]),
+            ridge=hyper.ridge,
+            fw_iterations=hyper.fw_iterations,
             random_state=options.seed,
         ).fit()
         weight[task_id] = solver.weight_.astype(np.float32)
@@ -210,8 +224,6 @@ def predict_alayrac(
     model: AlayracModel, data: CrossTaskData, videos: Mapping[str, Sequence[str]]
 ) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, dict[str, np.ndarray]]]:
     """Exactly-one labels and linear scores of ``{task_id: [video_id, ...]}``."""
-    from instructvid.steps.training.learner import limit_threads
-
     with limit_threads(1):
         return _predict_alayrac(model, data, videos)
 

@@ -10,10 +10,10 @@ is labelled by the exactly-one ordered DP maximising the summed scores (as ``ran
 mAP is computed from the scores, and with actionness the scores enter eq. 4.4 like any
 method's (the validation videos' files are then needed too, to choose α).
 
-``register_external("mil-nce", DIR)`` makes ``mil-nce`` a method of
-:func:`~instructvid.steps.benchmark.protocol.run_benchmark`; its per-split cache key holds the folder and
-a fingerprint of its files (names, sizes, modification times), so rewritten scores are
-re-evaluated.
+``with_step_scores(registry, "mil-nce", DIR)`` returns a copy of a method registry with
+``mil-nce`` added (pass it to :func:`~instructvid.steps.benchmark.protocol.run_benchmark`); its
+per-split cache key holds the folder and a fingerprint of its files (names, sizes,
+modification times), so rewritten scores are re-evaluated.
 """
 
 from __future__ import annotations
@@ -28,21 +28,15 @@ import numpy as np
 from instructvid.align.dp import ordered_assignment_batch
 from instructvid.io.crosstask import CrossTaskData
 from instructvid.io.scores import StepScoresDir
-from instructvid.steps.benchmark.protocol import (
-    METHODS,
-    Method,
-    MethodOptions,
-    Predictions,
-    Split,
-    register,
-)
+from instructvid.steps.benchmark.registry import MethodRegistry, MethodSpec
+from instructvid.steps.benchmark.types import Method, MethodOptions, Predictions, Split
 
 __all__ = [
     "external_method",
+    "external_spec",
     "parse_step_scores_option",
     "read_external_scores",
-    "register_external",
-    "unregister_external",
+    "with_step_scores",
 ]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -90,12 +84,11 @@ def external_method(folder: str | Path) -> Method:
     return method
 
 
-def register_external(name: str, folder: str | Path) -> str:
-    """Register method ``name`` reading its step scores from ``folder``; returns ``name``.
+def external_spec(name: str, folder: str | Path) -> MethodSpec:
+    """The method ``name`` reading its step scores from ``folder``.
 
     Raises:
-        ValueError: a name that is not ``[A-Za-z0-9][A-Za-z0-9_.-]*`` or that is a built-in
-            method (re-registering an external name replaces it).
+        ValueError: a name that is not ``[A-Za-z0-9][A-Za-z0-9_.-]*``.
         ScoreFileNotFoundError: ``folder`` is not a folder.
     """
     if not _NAME.match(name):
@@ -103,32 +96,29 @@ def register_external(name: str, folder: str | Path) -> str:
             f"step-score method name {name!r}: expected letters, digits, '_', '.', '-' "
             "(it names the result files)"
         )
-    if name in METHODS and name not in _EXTERNAL:
-        raise ValueError(f"step-score method name {name!r} is a built-in method; choose another")
     scores_dir = StepScoresDir(folder)
     root = scores_dir.root.resolve()
 
     def settings() -> dict[str, Any]:
         return {"step_scores": str(root), "files": scores_dir.fingerprint()}
 
-    register(name, external_method(root), options=(), scores=True, settings=settings)
-    _EXTERNAL.add(name)
-    return name
+    return MethodSpec(
+        name, external_method(root), options=(), scores=True, settings=settings, external=True
+    )
 
 
-_EXTERNAL: set[str] = set()
+def with_step_scores(registry: MethodRegistry, name: str, folder: str | Path) -> MethodRegistry:
+    """A copy of ``registry`` with the method ``name`` reading its step scores from ``folder``
+    (an external method of that name already in ``registry`` is replaced).
 
-
-def unregister_external(name: str) -> None:
-    """Remove a method registered by :func:`register_external` (built-in names are refused)."""
-    if name not in _EXTERNAL:
-        raise KeyError(f"{name!r} is not a registered step-score method")
-    from instructvid.steps.benchmark import protocol
-
-    for registry in (protocol.METHODS, protocol.METHOD_OPTIONS, protocol.METHOD_SETTINGS):
-        registry.pop(name, None)
-    protocol.SCORING_METHODS.discard(name)
-    _EXTERNAL.discard(name)
+    Raises:
+        ValueError: a name that is not ``[A-Za-z0-9][A-Za-z0-9_.-]*`` or that is a built-in
+            method.
+        ScoreFileNotFoundError: ``folder`` is not a folder.
+    """
+    if name in registry and not registry[name].external:
+        raise ValueError(f"step-score method name {name!r} is a built-in method; choose another")
+    return registry.added(external_spec(name, folder), replace=True)
 
 
 def parse_step_scores_option(text: str) -> tuple[str, Path]:

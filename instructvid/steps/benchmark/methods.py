@@ -1,4 +1,4 @@
-"""The trained step-localization methods of Tables 3.3–3.4, registered in the protocol.
+"""The built-in benchmark methods of Tables 3.3–3.4: what each one fits and predicts.
 
 =====================  ==========================================================  =========
 name                   what                                                        related
@@ -23,54 +23,82 @@ Each method trains on the split's training videos (30 per primary task by defaul
 video of the related tasks when it uses them), predicts the test videos with the exactly-one
 DP and returns the log-probabilities as scores for the mAP (``alayrac``: its linear scores).
 When the benchmark asks for them (``split.val``, to choose α of eq. 4.4) the same model also
-scores the validation videos; training does not change.
+scores the validation videos; training does not change. ``uniform`` and ``random`` train
+nothing. The methods are put together by name in
+:func:`~instructvid.steps.benchmark.registry.default_registry`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from instructvid.align.dp import ordered_assignment
 from instructvid.io.crosstask import CrossTaskData
-from instructvid.steps.benchmark.protocol import MethodOptions, Predictions, Split, register
+from instructvid.steps.baselines import random_scores, uniform_assignment
+from instructvid.steps.benchmark.alayrac import AlayracModel, fit_alayrac, predict_alayrac
+from instructvid.steps.benchmark.types import Method, MethodOptions, Predictions, Split
+from instructvid.steps.training.settings import StepHyperParameters
 from instructvid.types import ProgressCallback
 
 __all__ = [
-    "METHOD_DEFAULTS",
-    "SHARED_METHODS",
+    "LEARNER_OPTIONS",
     "TRAINED_METHODS",
-    "fit_method",
-    "learner_for",
+    "TrainedMethod",
+    "fit_alayrac_method",
+    "label_alayrac",
+    "label_step_model",
+    "make_learner",
+    "predict_alayrac_split",
+    "predict_random",
+    "predict_uniform",
+    "trained_fit",
+    "trained_predict",
     "training_set",
 ]
 
-#: name -> (sharing level, supervised, uses related tasks: True = unless --no-related).
-TRAINED_METHODS: dict[str, tuple[str, bool, bool]] = {
-    "supervised": ("task", True, False),
-    "task": ("task", False, False),
-    "component-task": ("component-task", False, False),
-    "step": ("step", False, True),
-    "component": ("component", False, True),
-    "step-primary": ("step", False, False),
-    "component-primary": ("component", False, False),
+Videos = Mapping[str, Sequence[str]]
+LabelsAndScores = tuple[dict[str, dict[str, np.ndarray]], dict[str, dict[str, np.ndarray]]]
+
+
+@dataclass(frozen=True)
+class TrainedMethod:
+    """A trained method: the step learner at one setting.
+
+    Attributes:
+        share: sharing level (``task``, ``component-task``, ``step``, ``component``).
+        supervised: trained on the ground truth (the topline).
+        related: uses the related tasks unless ``MethodOptions.related`` is false.
+        hyper: its hyper-parameter defaults.
+    """
+
+    share: str
+    supervised: bool = False
+    related: bool = False
+    hyper: StepHyperParameters = field(default_factory=StepHyperParameters)
+
+
+#: The trained methods by name. Hyper-parameters other than the learner's defaults were chosen
+#: on the validation videos of the medium synthetic world with ``steps tune`` (docs/steps.md);
+#: ``MethodOptions.hyper`` (the command-line ``--lr`` …) overrides them.
+TRAINED_METHODS: dict[str, TrainedMethod] = {
+    # validation recall 77.4 % (3e-4: 76.0, 3e-3: 70.6)
+    "supervised": TrainedMethod("task", supervised=True, hyper=StepHyperParameters(lr=1e-3)),
+    # 21.6 % (grid lr 1e-3…3e-2 × batch 8, 16, 32)
+    "task": TrainedMethod("task", hyper=StepHyperParameters(lr=3e-3, batch_videos=16)),
+    "component-task": TrainedMethod("component-task"),
+    "step": TrainedMethod("step", related=True),
+    "component": TrainedMethod("component", related=True),
+    "step-primary": TrainedMethod("step"),
+    "component-primary": TrainedMethod("component"),
 }
 
-#: Methods whose training set includes the related tasks unless ``--no-related``.
-SHARED_METHODS: tuple[str, ...] = ("step", "component")
-
-_LEARNER_OPTIONS = ("constraints", "penalty", "stem", "hyper", "a14", "seed")
-
-#: Per-method hyper-parameters chosen on the validation videos of the medium synthetic world
-#: with ``steps tune`` (docs/steps.md); the others are
-#: :data:`~instructvid.steps.training.learner.DEFAULT_HYPERPARAMETERS`. ``MethodOptions.hyper`` (the
-#: command-line ``--lr`` …) overrides both.
-METHOD_DEFAULTS: dict[str, dict[str, float]] = {
-    "supervised": {"lr": 1e-3},  # validation recall 77.4 % (3e-4: 76.0, 3e-3: 70.6)
-    "task": {"lr": 3e-3, "batch_videos": 16},  # 21.6 % (grid lr 1e-3…3e-2 × batch 8, 16, 32)
-}
+#: The :class:`MethodOptions` fields a weakly supervised learner's result depends on.
+LEARNER_OPTIONS: tuple[str, ...] = ("constraints", "penalty", "stem", "hyper", "a14", "seed")
 
 
 def training_set(data: CrossTaskData, split: Split, *, related: bool) -> dict[str, list[str]]:
@@ -85,46 +113,84 @@ def training_set(data: CrossTaskData, split: Split, *, related: bool) -> dict[st
     return train
 
 
-def learner_for(
-    share: str,
+# -------------------------------------------------------------------------------------------
+# uniform and random: nothing to train
+
+
+def predict_uniform(
+    data: CrossTaskData, split: Split, rng: np.random.Generator, options: MethodOptions
+) -> Predictions:
+    """Step k at second ``round(T / K (k + ½))`` of every test video (no scores)."""
+    labels = {
+        task_id: {
+            vid: uniform_assignment(data.check_length(task_id, vid), data.task(task_id).n_steps)
+            for vid in vids
+        }
+        for task_id, vids in split.test.items()
+    }
+    return Predictions(labels=labels)
+
+
+def predict_random(
+    data: CrossTaskData, split: Split, rng: np.random.Generator, options: MethodOptions
+) -> Predictions:
+    """U[0, 1) step scores, labelled by the exactly-one DP."""
+    labels: dict[str, dict[str, np.ndarray]] = {}
+    scores: dict[str, dict[str, np.ndarray]] = {}
+    for task_id, vids in split.test.items():
+        k = data.task(task_id).n_steps
+        labels[task_id], scores[task_id] = {}, {}
+        for vid in vids:
+            s = random_scores(data.check_length(task_id, vid), k, rng)
+            scores[task_id][vid] = s
+            labels[task_id][vid] = ordered_assignment(s, exactly_one=True, maximize=True)
+    # Drawn after the test scores: the test predictions do not depend on split.val.
+    val_scores = {
+        task_id: {
+            vid: random_scores(data.check_length(task_id, vid), data.task(task_id).n_steps, rng)
+            for vid in vids
+        }
+        for task_id, vids in split.val.items()
+    }
+    return Predictions(labels=labels, scores=scores, val_scores=val_scores or None)
+
+
+# -------------------------------------------------------------------------------------------
+# The step learner at the settings of each trained method
+
+
+def make_learner(
+    trained: TrainedMethod,
     options: MethodOptions,
     *,
-    supervised: bool = False,
     checkpoint: str | Path | None = None,
     progress: ProgressCallback | None = None,
     cache_mb: float = 1024,
-    method: str | None = None,
 ) -> Any:
-    """A :class:`~instructvid.steps.training.learner.StepLearner` configured from benchmark options.
+    """A :class:`~instructvid.steps.training.learner.StepLearner` for ``trained`` and ``options``.
 
-    Hyper-parameters: the learner's defaults, then ``METHOD_DEFAULTS[method]``, then
-    ``options.hyper``. ``cache_mb`` bounds the features kept in memory between epochs (it
-    changes speed and memory, not results)."""
-    from instructvid.steps.training.learner import DEFAULT_HYPERPARAMETERS, StepLearner
+    Hyper-parameters: ``trained.hyper`` overridden by ``options.hyper`` (``fw_iterations`` and
+    ``ridge``, Alayrac's, are ignored). ``cache_mb`` bounds the features kept in memory between
+    epochs (it changes speed and memory, not results).
 
-    hyper = {
-        **DEFAULT_HYPERPARAMETERS,
-        **METHOD_DEFAULTS.get(method or "", {}),
-        **dict(options.hyper),
-    }
-    unknown = set(options.hyper) - set(DEFAULT_HYPERPARAMETERS) - {"fw_iterations", "ridge"}
-    if unknown:
-        raise ValueError(
-            f"unknown hyper-parameter(s) {sorted(unknown)}; known: "
-            f"{sorted(DEFAULT_HYPERPARAMETERS)} (and fw_iterations, ridge for alayrac)"
-        )
+    Raises:
+        ValueError: an unknown hyper-parameter name.
+    """
+    from instructvid.steps.training.learner import StepLearner
+
+    hyper = trained.hyper.override(options.hyper, ignore=("fw_iterations", "ridge"))
     return StepLearner(
-        share=share,
+        share=trained.share,
         stem=options.stem,
-        dropout=float(hyper["dropout"]),
-        lr=float(hyper["lr"]),
-        epochs_init=int(hyper["epochs_init"]),
-        epochs=int(hyper["epochs"]),
-        batch_videos=int(hyper["batch_videos"]),
+        dropout=hyper.dropout,
+        lr=hyper.lr,
+        epochs_init=hyper.epochs_init,
+        epochs=hyper.epochs,
+        batch_videos=hyper.batch_videos,
         constraints=options.constraints,
         penalty=options.penalty,
         a14=options.a14,
-        supervised=supervised,
+        supervised=trained.supervised,
         device=options.device,
         random_state=options.seed,
         cache_mb=cache_mb,
@@ -133,42 +199,47 @@ def learner_for(
     )
 
 
-def fit_method(
-    name: str,
-    data: CrossTaskData,
-    train: Mapping[str, Sequence[str]],
-    options: MethodOptions,
-    *,
-    checkpoint: str | Path | None = None,
-    progress: ProgressCallback | None = None,
-) -> Any:
-    """Train method ``name`` on ``{task_id: [video_id, ...]}``; returns the fitted learner."""
-    from instructvid.steps.training.learner import build_training_videos
+def trained_fit(trained: TrainedMethod) -> Any:
+    """The ``fit`` of a trained method: build its training videos, train the learner."""
 
-    share, supervised, _ = TRAINED_METHODS[name]
-    videos = build_training_videos(
-        data, train, constraints=options.constraints, supervised=supervised
-    )
-    learner = learner_for(
-        share,
-        options,
-        supervised=supervised,
-        checkpoint=checkpoint,
-        progress=progress,
-        method=name,
-    )
-    return learner.fit(videos, {t: data.task(t).steps for t in train})
+    def fit(
+        data: CrossTaskData,
+        train: Videos,
+        options: MethodOptions,
+        *,
+        checkpoint: str | Path | None = None,
+        progress: ProgressCallback | None = None,
+        cache_mb: float = 1024,
+    ) -> Any:
+        from instructvid.steps.training.data import build_training_videos
+
+        videos = build_training_videos(
+            data, train, constraints=options.constraints, supervised=trained.supervised
+        )
+        learner = make_learner(
+            trained, options, checkpoint=checkpoint, progress=progress, cache_mb=cache_mb
+        )
+        return learner.fit(videos, {t: data.task(t).steps for t in train})
+
+    return fit
 
 
-def _make_method(name: str) -> Callable[..., Predictions]:
-    _, _, shares_related = TRAINED_METHODS[name]
+def label_step_model(learner: Any, data: CrossTaskData, videos: Videos) -> LabelsAndScores:
+    """Labels and log-probabilities of ``videos`` by a fitted learner's model."""
+    from instructvid.steps.training.predict import predict_videos
+
+    return predict_videos(learner.model_, data, videos)
+
+
+def trained_predict(name: str, trained: TrainedMethod) -> Method:
+    """The benchmark's call of a trained method: fit on the split (checkpoint under
+    ``options.work_dir``), label the test videos (and score ``split.val``)."""
+    fit = trained_fit(trained)
 
     def method(
         data: CrossTaskData, split: Split, rng: np.random.Generator, options: MethodOptions
     ) -> Predictions:
-        from instructvid.steps.training.learner import predict_videos
-
-        related = shares_related and options.related
+        related = trained.related and options.related
         checkpoint = None
         if options.work_dir is not None:
             from instructvid.steps.training.checkpoint import legacy_or
@@ -177,11 +248,11 @@ def _make_method(name: str) -> Callable[..., Predictions]:
             checkpoint = legacy_or(
                 folder / f"split_{split.index:02d}.npz", folder / f"split_{split.index:02d}.pt"
             )
-        learner = fit_method(
-            name, data, training_set(data, split, related=related), options, checkpoint=checkpoint
+        learner = fit(
+            data, training_set(data, split, related=related), options, checkpoint=checkpoint
         )
-        labels, scores = predict_videos(learner.model_, data, split.test)
-        val_scores = predict_videos(learner.model_, data, split.val)[1] if split.val else None
+        labels, scores = label_step_model(learner, data, split.test)
+        val_scores = label_step_model(learner, data, split.val)[1] if split.val else None
         return Predictions(labels=labels, scores=scores, val_scores=val_scores)
 
     method.__name__ = f"method_{name.replace('-', '_')}"
@@ -189,20 +260,34 @@ def _make_method(name: str) -> Callable[..., Predictions]:
     return method
 
 
-def _alayrac(
+# -------------------------------------------------------------------------------------------
+# Alayrac et al. 2016
+
+
+def fit_alayrac_method(
+    data: CrossTaskData,
+    train: Videos,
+    options: MethodOptions,
+    *,
+    checkpoint: str | Path | None = None,
+    progress: ProgressCallback | None = None,
+    cache_mb: float = 1024,
+) -> AlayracModel:
+    """``alayrac``'s fit: one DIFFRAC model per task of ``train`` (no checkpoint, no
+    progress: it trains in seconds)."""
+    return fit_alayrac(data, train, options)
+
+
+def label_alayrac(model: AlayracModel, data: CrossTaskData, videos: Videos) -> LabelsAndScores:
+    """Labels and linear scores of ``videos`` by a fitted Alayrac model."""
+    return predict_alayrac(model, data, videos)
+
+
+def predict_alayrac_split(
     data: CrossTaskData, split: Split, rng: np.random.Generator, options: MethodOptions
 ) -> Predictions:
-    from instructvid.steps.benchmark.alayrac import fit_alayrac, predict_alayrac
-
+    """``alayrac`` on a split: fit on the primary training videos, label the test videos."""
     model = fit_alayrac(data, split.train, options)
     labels, scores = predict_alayrac(model, data, split.test)
     val_scores = predict_alayrac(model, data, split.val)[1] if split.val else None
     return Predictions(labels=labels, scores=scores, val_scores=val_scores)
-
-
-for _name, (_share, _supervised, _shares) in TRAINED_METHODS.items():
-    _keys = _LEARNER_OPTIONS + (("related",) if _shares else ())
-    if _supervised:
-        _keys = ("stem", "hyper", "seed")
-    register(_name, _make_method(_name), options=_keys)
-register("alayrac", _alayrac, options=("constraints", "penalty", "hyper", "seed"))

@@ -7,13 +7,15 @@ method shares across tasks. Tasks with ``n_train`` videos or fewer keep them all
 and are not tested (the authors' ``random_split``). Splits are seeded: split ``i`` of seed ``s``
 is the same on every machine and for every method.
 
-Methods are registered by name in :data:`METHODS`. A method maps a split to per-video
+Methods come by name from a :class:`~instructvid.steps.benchmark.registry.MethodRegistry`
+(:func:`~instructvid.steps.benchmark.registry.default_registry` unless one is passed). A method
+maps a split to per-video
 predictions: a (T, K) 0/1 matrix with one second per step, and optionally (T, K) step scores
 (higher = more likely), used for the step mAP and for eq. 4.4. When ``split.val`` is not empty
 (the benchmark asks for it when actionness is added and α is chosen on the validation videos)
 a method that gives scores also returns the step scores of those videos
 (``Predictions.val_scores``). It is called as
-``method(data, split, rng, options)`` with the benchmark's :class:`MethodOptions` (related
+``spec.predict(data, split, rng, options)`` with the benchmark's :class:`MethodOptions` (related
 tasks, constraint mode, hyper-parameters, device, seed, a folder for checkpoints). Results of
 each (method, split) are cached as JSON under ``out/splits/<method>/`` together with the
 settings that produced them (split settings and the options the method declared it uses), so
@@ -27,9 +29,9 @@ Its per-split results are cached under ``out/splits/<method>+actionness/`` with 
 settings plus the actionness settings (source and its fingerprint, α or the candidates), so
 changing the source or α recomputes them and leaves ``<method>.json`` alone.
 
-The trained methods (``supervised``, ``task``, ``step``, ``component``, ``component-task``,
-``alayrac``, …) live in :mod:`instructvid.steps.benchmark.methods` and are registered when this module is
-imported.
+The methods themselves (``uniform``, ``random``, the trained ones, ``alayrac``) are in
+:mod:`instructvid.steps.benchmark.methods`; the types this module shares with them in
+:mod:`instructvid.steps.benchmark.types`.
 """
 
 from __future__ import annotations
@@ -37,47 +39,23 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from instructvid.align.dp import ordered_assignment
 from instructvid.io.atomic import atomic_write_json
 from instructvid.io.crosstask import CrossTaskData
 from instructvid.metrics.recall import crosstask_recall
 from instructvid.metrics.step_map import step_map
-from instructvid.steps.baselines import random_scores, uniform_assignment
 from instructvid.steps.benchmark.actionness import (
     ActionnessSettings,
     actionness_result,
     validation_videos,
 )
-
-
-@dataclass(frozen=True)
-class Split:
-    """One train/test split.
-
-    Attributes:
-        index: the split's number (0-based).
-        train: ``{task_id: [video_id, ...]}`` training videos (primary; related added by methods).
-        test: ``{task_id: [video_id, ...]}`` annotated primary test videos.
-        val: ``{task_id: [video_id, ...]}`` validation videos whose step scores a method should
-            also return (``Predictions.val_scores``); empty unless the benchmark needs them
-            (choosing α of eq. 4.4). Never trained on.
-    """
-
-    index: int
-    seed: int
-    train: dict[str, list[str]]
-    test: dict[str, list[str]]
-    val: dict[str, list[str]] = field(default_factory=dict)
-
-    @property
-    def n_test(self) -> int:
-        return sum(len(v) for v in self.test.values())
+from instructvid.steps.benchmark.registry import MethodRegistry, default_registry
+from instructvid.steps.benchmark.types import ACTIONNESS_SUFFIX, MethodOptions, Predictions, Split
 
 
 def make_splits(
@@ -116,159 +94,6 @@ def make_splits(
     return splits
 
 
-@dataclass
-class Predictions:
-    """A method's output on a split's test videos: ``labels[task][vid]`` (T, K) 0/1 with one
-    second per step, and optionally ``scores[task][vid]`` (T, K) floats (higher = more likely)
-    for the mAP and eq. 4.4; ``val_scores`` the same scores on ``split.val`` (when asked)."""
-
-    labels: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
-    scores: dict[str, dict[str, np.ndarray]] | None = None
-    val_scores: dict[str, dict[str, np.ndarray]] | None = None
-
-
-@dataclass(frozen=True)
-class MethodOptions:
-    """Options a benchmark passes to every method (each uses those that concern it).
-
-    Attributes:
-        related: add the related tasks' videos to the training set of sharing methods.
-        constraints: narration constraints at training: ``"penalty"`` (λ·C, the authors'),
-            ``"hard"`` (forbidden cells) or ``"none"``.
-        penalty: λ.
-        stem: stem step words into components.
-        hyper: hyper-parameter overrides (``lr``, ``dropout``, ``epochs_init``, ``epochs``,
-            ``batch_videos``; ``fw_iterations``, ``ridge`` for ``alayrac``); missing ones take
-            each method's defaults.
-        a14: Y-update costs, ``"closed"`` or ``"autograd"``.
-        device: ``"cpu"``, ``"cuda"`` or ``"auto"``.
-        seed: seed of the methods' randomness (training initialisation, order, dropout).
-        work_dir: a folder where a method may keep checkpoints (set by :func:`run_benchmark`).
-    """
-
-    related: bool = True
-    constraints: str = "penalty"
-    penalty: float = 1e4
-    stem: bool = True
-    hyper: Mapping[str, float] = field(default_factory=dict)
-    a14: str = "closed"
-    device: str = "cpu"
-    seed: int = 0
-    work_dir: Path | None = None
-
-    def settings(self, keys: Iterable[str]) -> dict[str, Any]:
-        """The options named in ``keys`` as JSON values (``hyper`` sorted by name)."""
-        out: dict[str, Any] = {}
-        for key in keys:
-            value = getattr(self, key)
-            if key == "hyper":
-                value = {k: float(v) for k, v in sorted(dict(value).items())}
-            out[key] = value
-        return out
-
-
-#: A method: (dataset, split, generator, options) -> predictions on ``split.test``.
-Method = Callable[[CrossTaskData, Split, np.random.Generator, MethodOptions], Predictions]
-
-
-def _uniform(
-    data: CrossTaskData, split: Split, rng: np.random.Generator, options: MethodOptions
-) -> Predictions:
-    labels = {
-        task_id: {
-            vid: uniform_assignment(data.check_length(task_id, vid), data.task(task_id).n_steps)
-            for vid in vids
-        }
-        for task_id, vids in split.test.items()
-    }
-    return Predictions(labels=labels)
-
-
-def _random(
-    data: CrossTaskData, split: Split, rng: np.random.Generator, options: MethodOptions
-) -> Predictions:
-    labels: dict[str, dict[str, np.ndarray]] = {}
-    scores: dict[str, dict[str, np.ndarray]] = {}
-    for task_id, vids in split.test.items():
-        k = data.task(task_id).n_steps
-        labels[task_id], scores[task_id] = {}, {}
-        for vid in vids:
-            s = random_scores(data.check_length(task_id, vid), k, rng)
-            scores[task_id][vid] = s
-            labels[task_id][vid] = ordered_assignment(s, exactly_one=True, maximize=True)
-    # Drawn after the test scores: the test predictions do not depend on split.val.
-    val_scores = {
-        task_id: {
-            vid: random_scores(data.check_length(task_id, vid), data.task(task_id).n_steps, rng)
-            for vid in vids
-        }
-        for task_id, vids in split.val.items()
-    }
-    return Predictions(labels=labels, scores=scores, val_scores=val_scores or None)
-
-
-#: Registered methods (the trained ones are added by :mod:`instructvid.steps.benchmark.methods`).
-METHODS: dict[str, Method] = {"uniform": _uniform, "random": _random}
-
-#: For each method, the :class:`MethodOptions` fields its results depend on (cache keys).
-METHOD_OPTIONS: dict[str, tuple[str, ...]] = {"uniform": (), "random": ()}
-
-#: For each method, other JSON settings its results depend on (e.g. the files it reads).
-METHOD_SETTINGS: dict[str, Callable[[], dict[str, Any]]] = {}
-
-#: Methods that return step scores (those get ``+actionness`` rows); ``uniform`` does not.
-SCORING_METHODS: set[str] = {"random"}
-
-#: Suffix of the benchmark rows with actionness (``component+actionness``).
-ACTIONNESS_SUFFIX = "+actionness"
-
-
-def register(
-    name: str,
-    method: Method,
-    *,
-    options: Iterable[str] = (),
-    scores: bool = True,
-    settings: Callable[[], dict[str, Any]] | None = None,
-) -> None:
-    """Make ``method`` available to :func:`run_benchmark` under ``name``.
-
-    Args:
-        options: names of the :class:`MethodOptions` fields that change its results; they are
-            part of the cache key of its per-split results.
-        scores: the method returns step scores (test, and ``split.val`` when asked).
-        settings: returns more JSON settings of the method for its cache key (e.g. a
-            fingerprint of the files it reads); called once per benchmark.
-    """
-    METHODS[name] = method
-    METHOD_OPTIONS[name] = tuple(options)
-    if scores:
-        SCORING_METHODS.add(name)
-    else:
-        SCORING_METHODS.discard(name)
-    if settings is not None:
-        METHOD_SETTINGS[name] = settings
-    else:
-        METHOD_SETTINGS.pop(name, None)
-
-
-def evaluate_split(
-    data: CrossTaskData,
-    split: Split,
-    method: str,
-    *,
-    seed: int = 0,
-    options: MethodOptions | None = None,
-) -> dict[str, object]:
-    """Run one method on one split and score it (recall, and mAP when it gives scores).
-
-    Returns:
-        ``{"split", "mean", "per_task", "n_videos", "map", "map_per_task"}`` (fractions).
-    """
-    preds = predict_split(data, split, method, seed=seed, options=options)
-    return score_predictions(data, split, preds)
-
-
 def predict_split(
     data: CrossTaskData,
     split: Split,
@@ -276,14 +101,19 @@ def predict_split(
     *,
     seed: int = 0,
     options: MethodOptions | None = None,
+    registry: MethodRegistry | None = None,
 ) -> Predictions:
-    """Run one method on one split (its generator is seeded by ``(seed, split, method)``)."""
-    if method not in METHODS:
-        raise KeyError(f"unknown method {method!r}; known: {', '.join(sorted(METHODS))}")
+    """Run one method of ``registry`` (default: :func:`default_registry`) on one split; its
+    generator is seeded by ``(seed, split, method)``.
+
+    Raises:
+        KeyError: an unknown method.
+    """
+    spec = (registry if registry is not None else default_registry())[method]
     if options is None:
         options = MethodOptions(seed=seed)
     rng = np.random.default_rng([seed, split.index, _stable_hash(method)])
-    return METHODS[method](data, split, rng, options)
+    return spec.predict(data, split, rng, options)
 
 
 def score_predictions(data: CrossTaskData, split: Split, preds: Predictions) -> dict[str, object]:
@@ -356,6 +186,7 @@ def run_benchmark(
     options: MethodOptions | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     actionness: ActionnessSettings | None = None,
+    registry: MethodRegistry | None = None,
 ) -> dict[str, dict[str, object]]:
     """Run the protocol for each method; write ``out/<method>.json`` and return the summaries.
 
@@ -366,8 +197,11 @@ def run_benchmark(
     ``out/runs/<method>/<settings hash>/``.
 
     Args:
+        methods: names of ``registry``'s methods, run in this order.
         options: passed to every method (``seed`` defaults to ``seed``; ``work_dir`` is set
             here).
+        registry: the methods by name (default: :func:`default_registry`; add external step
+            scores to a copy, :func:`~instructvid.steps.benchmark.external.with_step_scores`).
         actionness: also score eq. 4.4 for every method that gives step scores: writes
             ``out/<method>+actionness.json`` (same contract, plus ``alpha`` per split, the
             validation recall of every candidate α and the actionness settings) and returns
@@ -379,9 +213,11 @@ def run_benchmark(
     """
     out = Path(out)
     methods = list(methods)
-    unknown = [m for m in methods if m not in METHODS]
+    registry = registry if registry is not None else default_registry()
+    unknown = [m for m in methods if m not in registry]
     if unknown:
-        raise KeyError(f"unknown method(s) {unknown}; known: {', '.join(sorted(METHODS))}")
+        raise KeyError(f"unknown method(s) {unknown}; known: {', '.join(sorted(registry))}")
+    scoring = registry.scoring()
     if options is None:
         options = MethodOptions(seed=seed)
     splits = make_splits(data, n_splits=n_splits, n_train=n_train, seed=seed)
@@ -390,7 +226,7 @@ def run_benchmark(
     if (
         actionness is not None
         and actionness.needs_validation
-        and any(m in SCORING_METHODS for m in methods)
+        and any(m in scoring for m in methods)
         and not any(validation_videos(data, list(s.test)) for s in splits)
     ):
         raise ValueError(
@@ -399,15 +235,16 @@ def run_benchmark(
         )
     summaries: dict[str, dict[str, object]] = {}
     for method in methods:
+        spec = registry[method]
         settings = dict(base)
-        used = options.settings(METHOD_OPTIONS.get(method, ()))
+        used = options.settings(spec.options)
         if used:
             settings["options"] = used
-        if method in METHOD_SETTINGS:
-            settings["method"] = METHOD_SETTINGS[method]()
+        if spec.settings is not None:
+            settings["method"] = spec.settings()
         tag = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
         method_options = replace(options, work_dir=out / "runs" / method / tag)
-        with_actionness = actionness is not None and method in SCORING_METHODS
+        with_actionness = actionness is not None and spec.scores
         ax_name = f"{method}{ACTIONNESS_SUFFIX}"
         ax_settings = {**settings, "actionness": actionness_key}
         per_split, ax_per_split = [], []
@@ -420,7 +257,9 @@ def run_benchmark(
                 run_split = split
                 if with_actionness and ax_cached is None and actionness.needs_validation:
                     run_split = replace(split, val=validation_videos(data, list(split.test)))
-                preds = predict_split(data, run_split, method, seed=seed, options=method_options)
+                preds = predict_split(
+                    data, run_split, method, seed=seed, options=method_options, registry=registry
+                )
                 if cached is None:
                     cached = score_predictions(data, split, preds)
                     atomic_write_json(path, {"settings": settings, "result": cached})
@@ -493,7 +332,3 @@ def _load_cached(path: Path, settings: Mapping[str, object]) -> dict[str, object
     if payload.get("settings") != dict(settings):
         return None
     return payload["result"]
-
-
-# The trained methods register themselves into METHODS (imported last: it imports this module).
-from instructvid.steps.benchmark import methods as _methods  # noqa: E402, F401

@@ -27,8 +27,10 @@ from instructvid.io.atomic import atomic_write_json
 from instructvid.io.crosstask import CrossTaskData
 from instructvid.metrics.recall import crosstask_recall
 from instructvid.metrics.step_map import step_map
-from instructvid.steps.benchmark.methods import learner_for, training_set
-from instructvid.steps.benchmark.protocol import MethodOptions, make_splits
+from instructvid.steps.benchmark.methods import training_set
+from instructvid.steps.benchmark.protocol import make_splits
+from instructvid.steps.benchmark.registry import MethodRegistry, default_registry
+from instructvid.steps.benchmark.types import MethodOptions
 from instructvid.steps.model import StepModel
 from instructvid.types import ProgressCallback
 
@@ -118,6 +120,7 @@ def train_run(
     options: MethodOptions | None = None,
     progress: ProgressCallback | None = None,
     cache_mb: float = 1024,
+    registry: MethodRegistry | None = None,
 ) -> TrainResult:
     """Train a step model into RUN = ``out`` (resuming if it was interrupted).
 
@@ -125,11 +128,21 @@ def train_run(
     make_splits`): ``n_train`` videos per primary task; related tasks join when
     ``options.related``. ``options.seed`` seeds training (set it to ``seed`` for one seed).
     ``cache_mb`` bounds the features kept in memory between epochs (speed vs memory only).
+    The model is trained by the ``fit`` of the benchmark method of these settings
+    (:func:`method_name`: ``component``, ``step-primary``, ``supervised``, …) in ``registry``
+    (default: :func:`~instructvid.steps.benchmark.registry.default_registry`).
 
     Raises:
         RunConfigError: RUN holds a run with other settings.
+        ValueError: ``supervised`` with a sharing level other than ``task``.
     """
     options = options or MethodOptions(seed=seed)
+    if supervised and share != "task":
+        raise ValueError(f"the supervised topline is task-specific (share 'task'), got {share!r}")
+    spec = (registry if registry is not None else default_registry())[
+        method_name(share, supervised, options.related)
+    ]
+    assert spec.fit is not None
     layout = RunLayout(Path(out))
     config = {
         "kind": "instructvid steps train",
@@ -175,21 +188,14 @@ def train_run(
         )
         return TrainResult(StepModel.load(layout.model_dir), history, len(history), True)
 
-    from instructvid.steps.training.learner import build_training_videos
-
-    videos = build_training_videos(
-        data, train, constraints=options.constraints, supervised=supervised
-    )
-    learner = learner_for(
-        share,
+    learner = spec.fit(
+        data,
+        train,
         options,
-        supervised=supervised,
         checkpoint=layout.checkpoint,
         progress=progress,
         cache_mb=cache_mb,
-        method=method_name(share, supervised, options.related),
     )
-    learner.fit(videos, {t: data.task(t).steps for t in train})
     atomic_write_json(layout.history, learner.history_)
     learner.model_.save(layout.model_dir)
     return TrainResult(learner.model_, learner.history_, learner.resumed_from_, False)
@@ -275,7 +281,7 @@ def evaluate_run(
         ``{"metric": "recall", "per_task", "mean", "n_videos", "method", "map",
         "map_per_task", "run", "share", "related", "constraints"}`` (fractions).
     """
-    from instructvid.steps.training.learner import predict_videos
+    from instructvid.steps.training.predict import predict_videos
 
     loaded = load_run(run)
     data = open_run_data(loaded, root=data_root)

@@ -5,12 +5,14 @@ model is trained on every video of n related tasks — the first n of a seeded r
 the related tasks, so that the sets are nested — and never on a primary task. It then labels
 the split's primary test videos, each primary task being parsed from its step list through the
 components it shares with the training tasks (unknown words are left out; a step with no known
-word gets a neutral score; a task with no known word at all gets the uniform placement). Recall vs n is compared with two lines on the same test videos:
+word gets a neutral score; a task with no known word at all gets the uniform placement).
+Recall vs n is compared with two lines on the same test videos:
 ``uniform`` and the component model trained on the target tasks themselves (``component``:
 primary training videos + related tasks, the proposed method).
 
-Outputs under OUT: ``transfer.json``, ``transfer.png``, per-point caches in ``OUT/points/``
-and the two reference lines' benchmark files in ``OUT/lines/``; interrupted runs resume.
+Outputs under OUT: ``transfer.json``, per-point caches in ``OUT/points/`` and the two
+reference lines' benchmark files in ``OUT/lines/``; interrupted runs resume. The figure
+(``transfer.png``) is drawn by :func:`instructvid.report.benchmark.write_transfer_report`.
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ import numpy as np
 from instructvid.io.atomic import atomic_write_json
 from instructvid.io.crosstask import CrossTaskData
 from instructvid.metrics.recall import crosstask_recall
-from instructvid.steps.benchmark.methods import fit_method
-from instructvid.steps.benchmark.protocol import MethodOptions, make_splits, run_benchmark
+from instructvid.steps.benchmark.protocol import make_splits, run_benchmark
+from instructvid.steps.benchmark.registry import MethodRegistry, MethodSpec, default_registry
+from instructvid.steps.benchmark.types import MethodOptions, Split
 from instructvid.types import ProgressCallback
 
 __all__ = ["default_counts", "transfer_curve"]
@@ -52,8 +55,13 @@ def transfer_curve(
     options: MethodOptions | None = None,
     lines: bool = True,
     progress: ProgressCallback | None = None,
+    registry: MethodRegistry | None = None,
 ) -> dict[str, Any]:
-    """The transfer curve; writes ``OUT/transfer.json`` and ``OUT/transfer.png``.
+    """The transfer curve; writes ``OUT/transfer.json`` (the figure:
+    :func:`instructvid.report.benchmark.write_transfer_report`).
+
+    ``registry`` gives the ``component`` method trained at each point and the two lines
+    (default: :func:`~instructvid.steps.benchmark.registry.default_registry`).
 
     Returns::
 
@@ -65,6 +73,7 @@ def transfer_curve(
     n_i training tasks (averaged over splits). Recalls are fractions.
     """
     options = options or MethodOptions(seed=seed)
+    registry = registry if registry is not None else default_registry()
     out = Path(out)
     related = sorted(data.related)
     if not related:
@@ -95,7 +104,9 @@ def transfer_curve(
             cache = out / "points" / f"split_{split.index:02d}_n{n:03d}_{tag}.json"
             cached = json.loads(cache.read_text(encoding="utf-8")) if cache.is_file() else None
             if cached is None or cached.get("key") != key:
-                cached = _point(data, split, order[:n], options, out / "points", tag)
+                cached = _point(
+                    data, split, order[:n], registry["component"], options, out / "points", tag
+                )
                 cached["key"] = key
                 atomic_write_json(cache, cached)
             row.append(float(cached["mean"]))
@@ -125,34 +136,33 @@ def transfer_curve(
             n_train=n_train,
             seed=seed,
             options=replace(options, related=True),
+            registry=registry,
         )
         result["uniform"] = {k: summaries["uniform"][k] for k in ("mean", "std")}
         result["target"] = {k: summaries["component"][k] for k in ("mean", "std")}
     atomic_write_json(out / "transfer.json", result)
-    from instructvid.report.plots import transfer_plot
-
-    transfer_plot(result, out / "transfer.png")
     return result
 
 
 def _point(
     data: CrossTaskData,
-    split: Any,
+    split: Split,
     tasks: Sequence[str],
+    component: MethodSpec,
     options: MethodOptions,
     folder: Path,
     tag: str,
 ) -> dict[str, Any]:
     """Train on all videos of ``tasks`` (related), score the split's primary test videos."""
-    from instructvid.steps.training.learner import predict_videos
     from instructvid.text.components import UnknownComponentsWarning, step_components
 
     train = {t: data.non_val_videos(t) for t in tasks}
     train = {t: v for t, v in train.items() if v}
-    learner = fit_method("component", data, train, options, checkpoint=folder / f"{tag}.pt")
+    assert component.fit is not None and component.label is not None
+    learner = component.fit(data, train, options, checkpoint=folder / f"{tag}.pt")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnknownComponentsWarning)  # expected with few tasks
-        labels, _ = predict_videos(learner.model_, data, split.test)
+        labels, _ = component.label(learner, data, split.test)
     truth = {t: {v: data.ground_truth(t, v) for v in vids} for t, vids in split.test.items()}
     recall = crosstask_recall(truth, labels)
     vocabulary = learner.model_.vocabulary

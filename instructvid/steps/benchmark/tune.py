@@ -21,8 +21,10 @@ from typing import Any
 from instructvid.io.atomic import atomic_write_json
 from instructvid.io.crosstask import CrossTaskData
 from instructvid.metrics.recall import crosstask_recall
-from instructvid.steps.benchmark.methods import TRAINED_METHODS, fit_method, training_set
-from instructvid.steps.benchmark.protocol import MethodOptions, make_splits
+from instructvid.steps.benchmark.methods import training_set
+from instructvid.steps.benchmark.protocol import make_splits
+from instructvid.steps.benchmark.registry import MethodRegistry, MethodSpec, default_registry
+from instructvid.steps.benchmark.types import MethodOptions, Split
 from instructvid.types import ProgressCallback
 
 __all__ = ["TUNABLE", "parse_grid", "tune"]
@@ -81,8 +83,11 @@ def tune(
     seed: int = 0,
     options: MethodOptions | None = None,
     progress: ProgressCallback | None = None,
+    registry: MethodRegistry | None = None,
 ) -> dict[str, Any]:
-    """Train ``method`` at every grid point and score it on the validation videos.
+    """Train ``method`` (a method of ``registry`` that trains; default registry:
+    :func:`~instructvid.steps.benchmark.registry.default_registry`) at every grid point and
+    score it on the validation videos.
 
     Returns (and writes to ``OUT/tune.json``)::
 
@@ -92,11 +97,13 @@ def tune(
     Recalls are fractions. Raises ``ValueError`` when the dataset has no annotated validation
     video or ``method`` is not trainable.
     """
-    if method not in TRAINED_METHODS and method != "alayrac":
+    registry = registry if registry is not None else default_registry()
+    trained = registry.trained()
+    if method not in trained:
         raise ValueError(
-            f"method {method!r} has no hyper-parameters to tune; choose one of "
-            f"{', '.join([*TRAINED_METHODS, 'alayrac'])}"
+            f"method {method!r} has no hyper-parameters to tune; choose one of {', '.join(trained)}"
         )
+    spec = registry[method]
     options = options or MethodOptions(seed=seed)
     out = Path(out)
     val = {
@@ -124,7 +131,7 @@ def tune(
         cache = out / "points" / f"{tag}.json"
         cached = json.loads(cache.read_text(encoding="utf-8")) if cache.is_file() else None
         if cached is None or cached.get("key") != key:
-            labels = _fit_predict(data, split, method, point_options, val, out / "points", tag)
+            labels = _fit_predict(data, split, spec, point_options, val, out / "points", tag)
             recall = crosstask_recall(truth, labels)
             cached = {"key": key, "mean": recall.mean, "per_task": recall.per_task}
             atomic_write_json(cache, cached)
@@ -149,26 +156,19 @@ def tune(
 
 def _fit_predict(
     data: CrossTaskData,
-    split: Any,
-    method: str,
+    split: Split,
+    spec: MethodSpec,
     options: MethodOptions,
     val: Mapping[str, Sequence[str]],
     folder: Path,
     tag: str,
 ) -> dict[str, dict[str, Any]]:
-    if method == "alayrac":
-        from instructvid.steps.benchmark.alayrac import fit_alayrac, predict_alayrac
-
-        model = fit_alayrac(data, split.train, options)
-        return predict_alayrac(model, data, val)[0]
-    from instructvid.steps.training.learner import predict_videos
-
-    related = TRAINED_METHODS[method][2] and options.related
-    learner = fit_method(
-        method,
+    assert spec.fit is not None and spec.label is not None
+    related = spec.related and options.related
+    model = spec.fit(
         data,
         training_set(data, split, related=related),
         options,
         checkpoint=folder / f"{tag}.pt",
     )
-    return predict_videos(learner.model_, data, val)[0]
+    return spec.label(model, data, val)[0]

@@ -23,9 +23,6 @@ Outputs of :func:`build_constraints` under ``OUT`` (the dataset folder is never 
 so that ``instructvid steps train DATA --constraints OUT`` reads them. A video whose subtitles are
 missing, empty or malformed, or that has fewer subtitle windows than steps, gets no CSV (a
 warning says why); its ``matches`` file records the status.
-
-The names of the matching, corpus and encoder modules are re-exported here, where they lived
-before the split.
 """
 
 from __future__ import annotations
@@ -41,20 +38,13 @@ from typing import Any
 from instructvid.io.atomic import atomic_write_json
 from instructvid.io.crosstask import CrossTaskData, CrossTaskFormatError, Segment, write_segments
 from instructvid.io.subtitles import TimedWord
-from instructvid.steps.narration.corpus import (
-    SubtitleSkippedWarning,
-    corpus_sentences,
-    read_all_words,
-    read_corpus,
-)
+from instructvid.steps.narration.corpus import SubtitleSkippedWarning, read_corpus
 from instructvid.steps.narration.encoder import fit_encoder
 from instructvid.steps.narration.matching import (
-    DEFAULT_STRIDES,
     DEFAULT_WINDOW,
     StepMatch,
     default_stride,
     match_steps,
-    ordered_peaks,
 )
 from instructvid.steps.narration.metrics import ScoredInterval, select_threshold
 from instructvid.text.embed import TextEncoder, load_encoder
@@ -62,20 +52,10 @@ from instructvid.types import PathLike, ProgressCallback
 
 __all__ = [
     "DEFAULT_LENGTH",
-    "DEFAULT_STRIDES",
-    "DEFAULT_WINDOW",
     "ConstraintRun",
-    "StepMatch",
     "VideoMatches",
     "build_constraints",
-    "corpus_sentences",
-    "default_stride",
-    "fit_encoder",
     "intervals_from_matches",
-    "match_steps",
-    "ordered_peaks",
-    "read_all_words",
-    "read_corpus",
 ]
 
 
@@ -388,9 +368,3 @@ def _validation_threshold(
         return -math.inf, None
     threshold, scores = select_threshold(videos)
     return threshold, {**scores, "n_videos": len(videos)}
-
-
-def load_matches(out: PathLike, task_id: str, video_id: str) -> VideoMatches:
-    """The matches file of a video written by :func:`build_constraints`."""
-    path = Path(out) / "matches" / f"{task_id}_{video_id}.json"
-    return VideoMatches.from_json(json.loads(path.read_text(encoding="utf-8")))

@@ -8,11 +8,6 @@ dataset has them, the released constraints with :func:`evaluate_folder` on the a
 non-validation videos of the primary tasks (:func:`evaluation_videos`). The measures are those of
 :mod:`instructvid.steps.narration.metrics` (definitions there); the tables come from
 :mod:`instructvid.steps.narration.report`.
-
-This module also re-exports the names that lived here before the split: the metrics
-(:mod:`~instructvid.steps.narration.metrics`), the tables
-(:mod:`~instructvid.steps.narration.report`) and :func:`task_paragraphs`
-(:mod:`~instructvid.steps.narration.wikihow`).
 """
 
 from __future__ import annotations
@@ -25,36 +20,18 @@ import numpy as np
 
 from instructvid.io.atomic import atomic_write_json, atomic_write_text
 from instructvid.io.crosstask import CrossTaskData, Segment, read_segments
-from instructvid.steps.narration import constraints as cons
+from instructvid.steps.narration.constraints import DEFAULT_LENGTH, build_constraints
+from instructvid.steps.narration.matching import DEFAULT_WINDOW, default_stride
 from instructvid.steps.narration.metrics import (
-    METRICS,
     ConstraintCounts,
-    ScoredInterval,
     constraint_counts,
     random_intervals,
-    select_threshold,
     summarize,
 )
 from instructvid.steps.narration.report import PAPER_TABLE_A1, markdown_table, mean_table
-from instructvid.steps.narration.wikihow import task_paragraphs
 from instructvid.types import PathLike, ProgressCallback
 
-__all__ = [
-    "METRICS",
-    "PAPER_TABLE_A1",
-    "ConstraintCounts",
-    "ScoredInterval",
-    "constraint_counts",
-    "evaluate_folder",
-    "evaluation_videos",
-    "markdown_table",
-    "mean_table",
-    "random_intervals",
-    "run_constraints_eval",
-    "select_threshold",
-    "summarize",
-    "task_paragraphs",
-]
+__all__ = ["evaluate_folder", "evaluation_videos", "run_constraints_eval"]
 
 
 def evaluation_videos(
@@ -153,14 +130,14 @@ def run_constraints_eval(
     for text in texts:
         ctx = progress(text) if progress is not None else nullcontext(None)
         with ctx as update:
-            run = cons.build_constraints(
+            run = build_constraints(
                 data,
                 subtitles,
                 out / text,
                 text=text,
-                window=window or cons.DEFAULT_WINDOW,
-                stride=stride or cons.default_stride(text),
-                length=length or cons.DEFAULT_LENGTH,
+                window=window or DEFAULT_WINDOW,
+                stride=stride or default_stride(text),
+                length=length or DEFAULT_LENGTH,
                 shift=shift,
                 text_model=text_model if text == "learned" else None,
                 task_ids=list(data.primary),

@@ -21,8 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from instructvid.align.dp import ordered_assignment
-from instructvid.steps.training.batch_dp import batch_dp
+from instructvid.align.dp import ordered_assignment, ordered_steps_stacked
 from instructvid.steps.training.data import TrainVideo
 from instructvid.steps.training.gradients import (
     a14_costs,
@@ -154,7 +153,7 @@ def epoch_fast(
                 outside=outside,
                 hard_row=hard_row,
             )
-        new_rows = batch_dp(costs, lengths, k)
+        new_rows = ordered_steps_stacked(costs, lengths)
         for j, i in enumerate(items):
             stats.record(ctx, i, new_rows[j], None if init else rows[i], settings.penalty)
             rows[i] = new_rows[j]
@@ -233,7 +232,7 @@ def epoch_fast_torch(
             costs = c.to(torch.float64).cpu().numpy()
             if outside is not None and hard_row.any():
                 costs[outside & hard_row[:, None]] = np.inf
-        new_rows = batch_dp(costs, lengths, k)
+        new_rows = ordered_steps_stacked(costs, lengths)
         for j, i in enumerate(items):
             stats.record(ctx, i, new_rows[j], None if init else rows[i], settings.penalty)
             rows[i] = new_rows[j]

@@ -53,12 +53,14 @@ finishes with the same result as an uninterrupted one.
 
 Code: this module holds :class:`StepLearner` (settings, checks, the epoch loop); one epoch of
 each engine is in :mod:`~instructvid.steps.training.epochs`, the gradients in
-:mod:`~instructvid.steps.training.gradients`, the batched DP in :mod:`~instructvid.steps.training.batch_dp`, the
-NumPy Adam in :mod:`~instructvid.steps.training.adam`, the run's shared state in
-:mod:`~instructvid.steps.training.state`, the checkpoint in :mod:`~instructvid.steps.training.checkpoint`,
-the training videos and features in :mod:`~instructvid.steps.training.data`, devices and
-threads in :mod:`~instructvid.runtime`; :func:`predict_videos` is
-:mod:`~instructvid.steps.training.predict`'s (re-exported here, like the other public names).
+:mod:`~instructvid.steps.training.gradients`, the batched DP in :mod:`instructvid.align.dp`
+(:func:`~instructvid.align.dp.ordered_steps_stacked`), the NumPy Adam in
+:mod:`~instructvid.steps.training.adam`, the run's shared state in
+:mod:`~instructvid.steps.training.state`, the checkpoint in
+:mod:`~instructvid.steps.training.checkpoint`, the training videos and features in
+:mod:`~instructvid.steps.training.data`, the hyper-parameters' defaults in
+:mod:`~instructvid.steps.training.settings`, devices and threads in :mod:`~instructvid.runtime`;
+labelling videos with a trained model is :mod:`~instructvid.steps.training.predict`.
 """
 
 from __future__ import annotations
@@ -80,12 +82,7 @@ from instructvid.steps.training.checkpoint import (
     save_checkpoint,
     training_fingerprint,
 )
-from instructvid.steps.training.data import (
-    CONSTRAINT_MODES,
-    FeatureStore,
-    TrainVideo,
-    build_training_videos,
-)
+from instructvid.steps.training.data import CONSTRAINT_MODES, FeatureStore, TrainVideo
 from instructvid.steps.training.epochs import (
     EpochSettings,
     epoch_fast,
@@ -93,39 +90,22 @@ from instructvid.steps.training.epochs import (
     epoch_reference,
     epoch_supervised,
 )
-from instructvid.steps.training.gradients import a14_costs, a14_costs_autograd, theta_gradient
-from instructvid.steps.training.predict import predict_videos
+from instructvid.steps.training.settings import StepHyperParameters
 from instructvid.steps.training.state import TrainingState
 from instructvid.text.components import SHARE_LEVELS, ComponentVocabulary
 from instructvid.types import ProgressCallback
 
-__all__ = [
-    "CONSTRAINT_MODES",
-    "DEFAULT_HYPERPARAMETERS",
-    "FeatureStore",
-    "StepLearner",
-    "TrainVideo",
-    "a14_costs",
-    "a14_costs_autograd",
-    "build_training_videos",
-    "limit_threads",
-    "predict_videos",
-    "theta_gradient",
-]
+__all__ = ["StepLearner"]
 
-#: Defaults of the fast engine (chosen on the validation videos of the medium synthetic world
-#: with ``steps tune``; the authors' values are lr 1e-5, dropout 0.3, one video per step).
-DEFAULT_HYPERPARAMETERS: dict[str, float | int] = {
-    "lr": 3e-4,
-    "dropout": 0.3,
-    "epochs_init": 30,
-    "epochs": 30,
-    "batch_videos": 32,
-}
+#: Defaults of the fast engine (:class:`StepHyperParameters`).
+_DEFAULTS = StepHyperParameters()
 
 
 class StepLearner:
     """Weakly supervised (or supervised) learner of step classifiers: fit / predict.
+
+    The hyper-parameters ``lr``, ``dropout``, ``epochs_init``, ``epochs`` and ``batch_videos``
+    default to :class:`~instructvid.steps.training.settings.StepHyperParameters`'s values.
 
     Args:
         share: sharing level (``component``, ``component-task``, ``step``, ``task``).
@@ -173,11 +153,11 @@ class StepLearner:
         *,
         share: str = "component",
         stem: bool = True,
-        dropout: float = float(DEFAULT_HYPERPARAMETERS["dropout"]),
-        lr: float = float(DEFAULT_HYPERPARAMETERS["lr"]),
-        epochs_init: int = int(DEFAULT_HYPERPARAMETERS["epochs_init"]),
-        epochs: int = int(DEFAULT_HYPERPARAMETERS["epochs"]),
-        batch_videos: int = int(DEFAULT_HYPERPARAMETERS["batch_videos"]),
+        dropout: float = _DEFAULTS.dropout,
+        lr: float = _DEFAULTS.lr,
+        epochs_init: int = _DEFAULTS.epochs_init,
+        epochs: int = _DEFAULTS.epochs,
+        batch_videos: int = _DEFAULTS.batch_videos,
         constraints: str = "penalty",
         penalty: float = 1e4,
         a14: str = "closed",

@@ -98,7 +98,7 @@ def describe_world(world: World, video_stats: Sequence[tuple[WorldTask, dict[str
     spec_dict = asdict(spec)
     spec_dict.pop("latent")
     return {
-        "generator": "instructvid.synth.crosstask.generate",
+        "generator": "instructvid.synth.crosstask",
         "version": GENERATOR_VERSION,
         "size": spec.name,
         "seed": world.seed,
