@@ -55,7 +55,8 @@ def train_model(data_dir: Path, run: Path, *, seed: int, progress: ProgressFn) -
         ``{"run", "n_videos", "n_eligible", "epochs", "loss", "accuracy", "config"}``: the last
         epoch's training loss and order accuracy (fraction), the :class:`TrainConfig` as a dict.
     """
-    from instructvid.actionness.train import TrainConfig, train_actionness
+    from instructvid.actionness.config import TrainConfig
+    from instructvid.actionness.train import train_actionness
 
     data = CrossTaskData.open(data_dir)
     train_ids = related_only_videos(data)
@@ -93,8 +94,8 @@ def score_primary(
     Returns:
         ``{"scores": folder, "n_videos": count}``.
     """
+    from instructvid.actionness.model_io import load_model
     from instructvid.actionness.proposals import score_video
-    from instructvid.actionness.train import load_model
     from instructvid.io.scores import ActionnessDir
     from instructvid.runtime import limit_torch_threads
 
@@ -121,12 +122,9 @@ def evaluate_scores(
         ``{"source", "n_videos", "methods": {name: {"frame_ap", "per_video", "auc", "ar10",
         "ar100"}}}``, all fractions in [0, 1]; ``learned`` last.
     """
-    from instructvid.actionness.eval.evaluate import (
-        baseline_sources,
-        crosstask_eval_set,
-        evaluate_methods,
-        scores_dir_source,
-    )
+    from instructvid.actionness.eval.evaluate import evaluate_methods
+    from instructvid.actionness.eval.methods import baseline_sources, scores_dir_source
+    from instructvid.actionness.eval.sets import crosstask_eval_set
 
     eval_set = crosstask_eval_set(data_dir, seed=seed)
     sources = [

@@ -71,7 +71,7 @@ def evaluate(
         supervised_source,
     )
     from instructvid.actionness.eval.sets import coin_eval_set, crosstask_eval_set
-    from instructvid.actionness.train import load_model
+    from instructvid.actionness.model_io import load_model
     from instructvid.io.coin import CoinFormatError
     from instructvid.io.crosstask import CrossTaskFormatError
     from instructvid.io.proposals import ProposalFormatError

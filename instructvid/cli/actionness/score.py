@@ -31,8 +31,8 @@ def score(
     device: str = typer.Option("cpu", "--device", help="torch device for scoring."),
 ) -> None:
     """Write per-second actionness S of every video (float64 (T,) .npy)."""
+    from instructvid.actionness.model_io import load_model
     from instructvid.actionness.proposals import score_video
-    from instructvid.actionness.train import load_model
     from instructvid.actionness.video_selection import read_id_list
     from instructvid.io.atomic import atomic_save_npy
     from instructvid.io.crosstask import CrossTaskFormatError, open_features

@@ -57,10 +57,10 @@ def sweep(
     device: str = DEVICE_OPT,
 ) -> None:
     """Ablations of range d and clips M (thesis Fig. 4.4): one model per value; resumable."""
+    from instructvid.actionness.config import TrainConfig
     from instructvid.actionness.eval.sets import coin_eval_set, crosstask_eval_set
     from instructvid.actionness.sampling import TrainEvalOverlapError
     from instructvid.actionness.sweep import run_sweep
-    from instructvid.actionness.train import TrainConfig
     from instructvid.actionness.video_selection import training_selection
 
     if (annotations is None) == (crosstask is None):

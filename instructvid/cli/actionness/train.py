@@ -90,8 +90,10 @@ def train(
     ),
 ) -> None:
     """Train S and F by order verification; resumes from RUN/checkpoint.pt when interrupted."""
+    from instructvid.actionness.checkpoint import RunMismatchError
+    from instructvid.actionness.config import TrainConfig
     from instructvid.actionness.sampling import TrainEvalOverlapError
-    from instructvid.actionness.train import RunMismatchError, TrainConfig, train_actionness
+    from instructvid.actionness.train import train_actionness
     from instructvid.actionness.video_selection import training_selection
 
     try:
