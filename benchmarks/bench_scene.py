@@ -98,7 +98,7 @@ def markdown(rows: list[dict], args, seconds: float) -> str:
         f"--videos {args.videos} --frames {args.frames} --size {args.size}`; nproc = {os.cpu_count()}; "
         f"Python {platform.python_version()}, pycolmap {pycolmap.__version__}, OpenCV {cv2.__version__}; "
         f"whole run {seconds / 60:.1f} min.",
-        "Synthetic engine-bay videos (`instructvid scene synth`), "
+        "Synthetic engine-bay videos (`instructvid synth scene`), "
         f"{args.frames} frames of {args.size} per video, SIFT (≤ 1500 per image), exhaustive mutual-NN "
         "matching (ratio 0.85), one camera per image, pycolmap incremental SfM with 1 thread per "
         "reconstruction. *Per-video* = each video on its own (serially, and 2 at a time with the "
