@@ -43,7 +43,8 @@ def _joint_folder(scene_dir: Path, names: list[str], dst: Path) -> Path:
 
 def run(videos: list[int], frames: int, width: int, height: int, workdir: Path) -> list[dict]:
     from instructvid.scene.align import AlignConf, align
-    from instructvid.scene.reconstruct import ReconstructConf, reconstruct, reconstruct_input
+    from instructvid.scene.reconstruct import reconstruct, reconstruct_input
+    from instructvid.scene.sfm import ReconstructConf
     from instructvid.synth.scene import render_scene
 
     n_max = max(videos)

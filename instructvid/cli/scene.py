@@ -80,8 +80,8 @@ def reconstruct(
     settings is an error unless --overwrite.
     """
     from instructvid.parallel import ItemError
-    from instructvid.scene.reconstruct import ReconstructConf
     from instructvid.scene.reconstruct import reconstruct as run
+    from instructvid.scene.sfm import ReconstructConf
     from instructvid.video.decode import VideoDecodeError
 
     conf = ReconstructConf(

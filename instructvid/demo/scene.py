@@ -76,7 +76,8 @@ def reconstruct_videos(scene_dir: Path, rec_dir: Path, *, progress: ProgressFn) 
         ``{"videos": {name: {"frames", "registered", "points", "models"}}}``: frames given,
         images registered in the kept models, their 3D points, the number of kept models.
     """
-    from instructvid.scene.reconstruct import ReconstructConf, reconstruct
+    from instructvid.scene.reconstruct import reconstruct
+    from instructvid.scene.sfm import ReconstructConf
 
     inputs = sorted(p for p in (scene_dir / "videos").iterdir() if p.is_dir())
     report = reconstruct(
