@@ -4,7 +4,7 @@ The graph is read from the source with :mod:`ast` (nothing is imported): every `
 ``from ... import`` of an ``instructvid`` module, at module level and inside functions alike
 (a function-level import still ties the two modules together). ``from pkg import name`` counts
 as an import of ``pkg.name`` when that is a module, else of ``pkg``. Imports under
-``if TYPE_CHECKING:`` are left out: they never run.
+``if TYPE_CHECKING:`` count too: a module that needs another's types to be read depends on it.
 """
 
 from __future__ import annotations
@@ -27,28 +27,13 @@ def module_name(path: Path, root: Path = ROOT) -> str:
     return ".".join(parts)
 
 
-def _is_type_checking(test: ast.expr) -> bool:
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
-    )
-
-
 def _imports(tree: ast.AST) -> list[tuple[ast.Import | ast.ImportFrom, int]]:
-    """Every import node that runs (not under ``if TYPE_CHECKING:``), with its line."""
-    found: list[tuple[ast.Import | ast.ImportFrom, int]] = []
-
-    def visit(node: ast.AST) -> None:
-        if isinstance(node, ast.If) and _is_type_checking(node.test):
-            for child in node.orelse:
-                visit(child)
-            return
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            found.append((node, node.lineno))
-        for child in ast.iter_child_nodes(node):
-            visit(child)
-
-    visit(tree)
-    return found
+    """Every import node of a module (module level, functions, ``TYPE_CHECKING``), with its line."""
+    return [
+        (node, node.lineno)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+    ]
 
 
 def import_graph(root: Path = ROOT) -> tuple[dict[str, set[str]], dict[tuple[str, str], int]]:
@@ -198,6 +183,8 @@ def test_the_checker_finds_function_level_relative_and_from_package_loops(tmp_pa
             "a/z.py": "import instructvid.a.x as x\n",
             "b.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import instructvid.c\n",
             "c.py": "import instructvid.b\nimport numpy\n",
+            "e.py": "import instructvid.f\n",
+            "f.py": "import os\n",
             "d.py": "from instructvid.cli.main import app\n",
             "cli/__init__.py": "",
             "cli/main.py": "from instructvid import d\n",
@@ -206,11 +193,13 @@ def test_the_checker_finds_function_level_relative_and_from_package_loops(tmp_pa
     graph, lines = import_graph(pkg)
     assert graph["instructvid.a.x"] == {"instructvid.a.y"}
     assert graph["instructvid.a.y"] == {"instructvid.a.z"}
-    assert graph["instructvid.b"] == set()  # TYPE_CHECKING imports never run
+    assert graph["instructvid.b"] == {"instructvid.c"}  # type-only imports tie modules too
+    assert graph["instructvid.e"] == {"instructvid.f"} and graph["instructvid.f"] == set()
     assert lines[("instructvid.a.x", "instructvid.a.y")] == 2
     cycles = find_cycles(graph)
     assert sorted(tuple(sorted(set(c))) for c in cycles) == [
         ("instructvid.a.x", "instructvid.a.y", "instructvid.a.z"),
+        ("instructvid.b", "instructvid.c"),
         ("instructvid.cli.main", "instructvid.d"),
     ]
     for cycle in cycles:
