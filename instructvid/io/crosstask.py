@@ -417,11 +417,6 @@ def check_features(features: np.ndarray, *, source: PathLike = "<features>") -> 
             )
 
 
-def feature_shape(path: PathLike) -> tuple[int, int]:
-    """(T, D) of a feature file, read from its header only."""
-    return tuple(open_features(path).shape)  # type: ignore[return-value]
-
-
 def write_features(path: PathLike, features: np.ndarray) -> Path:
     """Save a (T, D) float32 feature array as ``.npy`` atomically; returns ``path``."""
     feats = np.asarray(features, dtype=np.float32)

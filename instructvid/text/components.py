@@ -33,7 +33,7 @@ so component ``m`` is the same in every run.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -268,9 +268,3 @@ def normalise_columns(a: np.ndarray) -> np.ndarray:
     a = np.asarray(a, dtype=np.float32)
     sums = a.sum(axis=0, keepdims=True)
     return np.divide(a, sums, out=np.zeros_like(a), where=sums > 0)
-
-
-def vocabulary_overlap(vocabulary: ComponentVocabulary, steps: Iterable[str]) -> float:
-    """Fraction of the words of ``steps`` that are components of ``vocabulary`` (component level)."""
-    words = [w for s in steps for w in step_components(s, stem=vocabulary.stem)]
-    return sum(w in vocabulary for w in words) / len(words) if words else 0.0
