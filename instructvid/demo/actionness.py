@@ -23,8 +23,6 @@ from instructvid.demo.config import DEMO_ACTIONNESS_BASELINES, DEMO_ACTIONNESS_T
 from instructvid.io.crosstask import CrossTaskData
 from instructvid.types import ProgressCallback
 
-ProgressFn = ProgressCallback
-
 #: Name of the learned model's rows and files in the evaluation.
 LEARNED = "learned"
 
@@ -48,7 +46,9 @@ def related_only_videos(data: CrossTaskData) -> list[str]:
     return sorted(v for v in ids - primary if data.paths.feature(v).is_file())
 
 
-def train_model(data_dir: Path, run: Path, *, seed: int, progress: ProgressFn) -> dict[str, Any]:
+def train_model(
+    data_dir: Path, run: Path, *, seed: int, progress: ProgressCallback
+) -> dict[str, Any]:
     """Train (or resume) the actionness model on the related-task videos into ``run``.
 
     Returns:
@@ -85,7 +85,7 @@ def train_model(data_dir: Path, run: Path, *, seed: int, progress: ProgressFn) -
 
 
 def score_primary(
-    data_dir: Path, run: Path, scores: Path, *, progress: ProgressFn
+    data_dir: Path, run: Path, scores: Path, *, progress: ProgressCallback
 ) -> dict[str, Any]:
     """Write the per-second actionness of every primary-task video to ``scores/<vid>.npy``.
 
@@ -111,7 +111,7 @@ def score_primary(
 
 
 def evaluate_scores(
-    data_dir: Path, scores: Path, out: Path, *, seed: int, progress: ProgressFn
+    data_dir: Path, scores: Path, out: Path, *, seed: int, progress: ProgressCallback
 ) -> dict[str, Any]:
     """Frame AP and AR@AN of the learned scores and the baselines on the primary test videos.
 
