@@ -29,7 +29,8 @@ import numpy as np
 import torch
 from _report import cpu_model, write_section  # benchmarks/_report.py
 
-from instructvid.actionness.train import TrainConfig, train_actionness
+from instructvid.actionness.config import TrainConfig
+from instructvid.actionness.train import train_actionness
 from instructvid.io.crosstask import write_features
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,7 +74,7 @@ def main() -> None:
             sequences_per_video=args.sequences_per_video,
         )
         t0 = time.perf_counter()
-        from instructvid.actionness.train import FeatureStore
+        from instructvid.actionness.store import FeatureStore
 
         store = FeatureStore.build(tmp_path / "run" / "store", paths)
         t_store = time.perf_counter() - t0

@@ -43,7 +43,8 @@ def _joint_folder(scene_dir: Path, names: list[str], dst: Path) -> Path:
 
 def run(videos: list[int], frames: int, width: int, height: int, workdir: Path) -> list[dict]:
     from instructvid.scene.align import AlignConf, align
-    from instructvid.scene.reconstruct import ReconstructConf, reconstruct, reconstruct_input
+    from instructvid.scene.reconstruct import reconstruct, reconstruct_input
+    from instructvid.scene.sfm import ReconstructConf
     from instructvid.synth.scene import render_scene
 
     n_max = max(videos)
@@ -98,7 +99,7 @@ def markdown(rows: list[dict], args, seconds: float) -> str:
         f"--videos {args.videos} --frames {args.frames} --size {args.size}`; nproc = {os.cpu_count()}; "
         f"Python {platform.python_version()}, pycolmap {pycolmap.__version__}, OpenCV {cv2.__version__}; "
         f"whole run {seconds / 60:.1f} min.",
-        "Synthetic engine-bay videos (`instructvid scene synth`), "
+        "Synthetic engine-bay videos (`instructvid synth scene`), "
         f"{args.frames} frames of {args.size} per video, SIFT (≤ 1500 per image), exhaustive mutual-NN "
         "matching (ratio 0.85), one camera per image, pycolmap incremental SfM with 1 thread per "
         "reconstruction. *Per-video* = each video on its own (serially, and 2 at a time with the "

@@ -13,14 +13,12 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 import numpy as np
 
+from instructvid.actionness.config import TrainConfig
 from instructvid.actionness.sampling import SequenceSampler, category_epoch
-
-if TYPE_CHECKING:
-    from instructvid.actionness.train import TrainConfig
 
 __all__ = ["Batch", "epoch_batches", "epoch_size", "n_batches", "prefetch"]
 

@@ -8,11 +8,12 @@ from typing import Any
 
 import numpy as np
 
+from instructvid.actionness.config import TrainConfig
 from instructvid.actionness.model import ActionnessModel
 from instructvid.actionness.proposals import score_video
-from instructvid.actionness.store import PathLike
-from instructvid.actionness.train import TrainConfig, train_actionness
+from instructvid.actionness.train import train_actionness
 from instructvid.runtime import limit_torch_threads
+from instructvid.types import PathLike
 
 __all__ = ["ActionnessEstimator"]
 

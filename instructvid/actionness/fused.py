@@ -16,7 +16,6 @@ import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
-import numba
 import numpy as np
 import torch
 from numba import njit
@@ -24,7 +23,7 @@ from numba import njit
 from instructvid.actionness.model import ActionnessModel
 from instructvid.actionness.store import FeatureStore
 
-__all__ = ["FUSED_CHUNKS", "fused_epoch", "fused_loss_grad", "numba_threads"]
+__all__ = ["FUSED_CHUNKS", "fused_epoch", "fused_loss_grad"]
 
 
 @njit(nogil=True, cache=True, boundscheck=False, fastmath=True)
@@ -206,8 +205,3 @@ def fused_epoch(
         if on_batch is not None:
             on_batch()
     return loss_sum, correct, n_seq
-
-
-def numba_threads() -> int:
-    """Threads numba may use (informational, for benchmarks)."""
-    return int(numba.get_num_threads())

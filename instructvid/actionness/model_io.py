@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
+from instructvid.actionness.config import TrainConfig
 from instructvid.actionness.model import ActionnessModel, resolve_device
-from instructvid.actionness.store import PathLike
 from instructvid.io.atomic import atomic_open
-
-if TYPE_CHECKING:
-    from instructvid.actionness.train import TrainConfig
+from instructvid.types import PathLike
 
 __all__ = ["load_model", "save_model"]
 

@@ -26,7 +26,7 @@ size of the smallest one, without replacement).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -181,10 +181,3 @@ def category_epoch(
         members = np.flatnonzero(inverse == c)
         out.append(rng.choice(members, size=n, replace=False))
     return np.concatenate(out).astype(np.int64)
-
-
-def kept_categories(categories: Mapping[str, str] | Sequence[str], min_videos: int) -> list[str]:
-    """Category names with at least ``min_videos`` videos (for reports)."""
-    values = list(categories.values()) if isinstance(categories, Mapping) else list(categories)
-    names, counts = np.unique(np.asarray(values), return_counts=True)
-    return [str(n) for n, c in zip(names, counts, strict=True) if c >= min_videos]

@@ -26,9 +26,7 @@ from instructvid.io.atomic import atomic_open, atomic_write_json
 from instructvid.io.crosstask import open_features
 from instructvid.types import PathLike, ProgressCallback
 
-__all__ = ["FeatureStore", "PathLike", "ProgressFn"]
-
-ProgressFn = ProgressCallback
+__all__ = ["FeatureStore"]
 
 
 @njit(nogil=True, cache=True, boundscheck=False)
@@ -72,7 +70,7 @@ class FeatureStore:
         root: PathLike,
         features: Mapping[str, PathLike],
         *,
-        progress: ProgressFn | None = None,
+        progress: ProgressCallback | None = None,
     ) -> FeatureStore:
         """Open the store in ``root`` if it was built from the same files, else (re)build it.
 

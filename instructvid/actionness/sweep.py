@@ -22,8 +22,11 @@ from instructvid.types import PathLike, ProgressCallback
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from instructvid.actionness.eval.evaluate import EvalSet, evaluate_methods, model_source
-from instructvid.actionness.train import TrainConfig, train_actionness
+from instructvid.actionness.config import TrainConfig
+from instructvid.actionness.eval.evaluate import evaluate_methods
+from instructvid.actionness.eval.methods import model_source
+from instructvid.actionness.eval.sets import EvalSet
+from instructvid.actionness.train import train_actionness
 from instructvid.io.atomic import atomic_open, atomic_write_json, atomic_write_text
 
 __all__ = ["run_sweep"]

@@ -13,18 +13,16 @@ the BCE loss of eq. 4.3 and the given optimiser.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from instructvid.actionness.batches import Batch
+from instructvid.actionness.config import TrainConfig
 from instructvid.actionness.model import ActionnessModel, ClipFeatureFn
-from instructvid.actionness.store import FeatureStore, PathLike
+from instructvid.actionness.store import FeatureStore
 from instructvid.io.crosstask import open_features
-
-if TYPE_CHECKING:
-    from instructvid.actionness.train import TrainConfig
+from instructvid.types import PathLike
 
 __all__ = ["custom_batches", "gathered_batches", "torch_epoch"]
 

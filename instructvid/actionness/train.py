@@ -17,8 +17,7 @@ This module holds the run's hyper-parameters (:class:`TrainConfig`) and the trai
 * :mod:`~instructvid.actionness.estimator` — :class:`ActionnessEstimator`, the scikit-learn-like
   wrapper.
 
-Their public names are re-exported here (``from instructvid.actionness.train import ...`` keeps
-working).
+The hyper-parameters are :class:`~instructvid.actionness.config.TrainConfig`.
 
 Loop
 ----
@@ -50,80 +49,20 @@ import torch
 
 from instructvid.actionness.batches import epoch_batches, epoch_size, n_batches, prefetch
 from instructvid.actionness.checkpoint import (
-    RunMismatchError,
     resume_checkpoint,
     save_checkpoint,
 )
-from instructvid.actionness.fused import (  # noqa: F401 (FUSED_CHUNKS ... re-exported)
-    FUSED_CHUNKS,
-    fused_epoch,
-    fused_loss_grad,
-    numba_threads,
-)
+from instructvid.actionness.config import TrainConfig
+from instructvid.actionness.fused import fused_epoch
 from instructvid.actionness.model import ActionnessModel, ClipFeatureFn, resolve_device
-from instructvid.actionness.model_io import load_model, save_model
+from instructvid.actionness.model_io import save_model
 from instructvid.actionness.sampling import SequenceSampler, check_no_overlap
-from instructvid.actionness.store import FeatureStore, PathLike, ProgressFn
+from instructvid.actionness.store import FeatureStore
 from instructvid.actionness.torch_engine import custom_batches, gathered_batches, torch_epoch
 from instructvid.io.atomic import atomic_write_json
+from instructvid.types import PathLike, ProgressCallback
 
-__all__ = [
-    "ActionnessEstimator",  # noqa: F822 (lazy, see __getattr__)
-    "FeatureStore",
-    "RunMismatchError",
-    "TrainConfig",
-    "TrainResult",
-    "load_model",
-    "train_actionness",
-]
-
-
-def __getattr__(name: str) -> Any:
-    """``ActionnessEstimator`` is re-exported lazily: its module imports this one."""
-    if name == "ActionnessEstimator":
-        from instructvid.actionness.estimator import ActionnessEstimator
-
-        return ActionnessEstimator
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Hyper-parameters of one training run (thesis values as defaults).
-
-    Attributes:
-        range_s: range ``d`` of a sequence in seconds (clips are ``d / 10`` long).
-        n_clips: ``M`` clips per sequence.
-        trim: fraction trimmed at each end of training videos (0 = untrimmed).
-        epochs: number of epochs.
-        batch_size: sequences per Adam step.
-        lr: initial learning rate.
-        lr_decay: learning rate factor per epoch.
-        sequences_per_video: sequences drawn per eligible video per epoch.
-        equal_categories: resample an equal number of videos per category every epoch.
-        min_category_videos: categories with fewer videos are dropped (3,000 in the thesis).
-        seed: seed of the initial weights and of the sampling.
-        init_std: standard deviation of the initial weights.
-    """
-
-    range_s: int = 120
-    n_clips: int = 5
-    trim: float = 0.3
-    epochs: int = 15
-    batch_size: int = 1024
-    lr: float = 1e-4
-    lr_decay: float = 0.9
-    sequences_per_video: int = 1
-    equal_categories: bool = False
-    min_category_videos: int = 3000
-    seed: int = 0
-    init_std: float = 0.01
-
-    def __post_init__(self) -> None:
-        if self.epochs < 1 or self.batch_size < 1 or self.sequences_per_video < 1:
-            raise ValueError("epochs, batch_size and sequences_per_video must be >= 1")
-        if self.lr <= 0 or not 0 < self.lr_decay <= 1:
-            raise ValueError("lr must be > 0 and lr_decay in (0, 1]")
+__all__ = ["TrainResult", "train_actionness"]
 
 
 @dataclass
@@ -155,7 +94,7 @@ def train_actionness(
     threads: int | None = None,
     clip_fn: ClipFeatureFn | None = None,
     engine: str = "auto",
-    progress: ProgressFn | None = None,
+    progress: ProgressCallback | None = None,
     on_epoch_end: Callable[[int, dict[str, float]], None] | None = None,
 ) -> TrainResult:
     """Train (or resume training) the actionness model by order verification.
@@ -224,7 +163,7 @@ def _train(
     device: str | torch.device,
     clip_fn: ClipFeatureFn | None,
     engine: str,
-    progress: ProgressFn | None,
+    progress: ProgressCallback | None,
     on_epoch_end: Callable[[int, dict[str, float]], None] | None,
 ) -> TrainResult:
     store = FeatureStore.build(store_dir or run / "store", features)

@@ -15,8 +15,7 @@ is chosen on validation videos by :func:`choose_alpha` (CrossTask recall,
 
 Why here: these are pure array functions around the project's only DP. Both capabilities use
 them — ``steps`` (``steps localize`` / ``steps benchmark --actionness``) and ``actionness``
-(:mod:`instructvid.actionness.combine` re-exports them) — and capabilities must not import
-each other (``steps`` sees actionness only as plain (T,) arrays), so they live in ``align``,
+— and capabilities must not import each other (``steps`` sees actionness only as plain (T,) arrays), so they live in ``align``,
 next to the DP they call.
 """
 

@@ -8,16 +8,12 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from instructvid.cli.stop import stop_cleanly
 from instructvid.progress import console, progress_bar
 
 app = typer.Typer(
     help="3D reconstruction of narrated videos: per-video SfM, alignment graph, keypoint transfer."
 )
-
-
-def _fail(exc: Exception) -> None:
-    console.print(f"[red]error:[/red] {exc}")
-    raise typer.Exit(2) from None
 
 
 @app.command("reconstruct")
@@ -84,8 +80,8 @@ def reconstruct(
     settings is an error unless --overwrite.
     """
     from instructvid.parallel import ItemError
-    from instructvid.scene.reconstruct import ReconstructConf
     from instructvid.scene.reconstruct import reconstruct as run
+    from instructvid.scene.sfm import ReconstructConf
     from instructvid.video.decode import VideoDecodeError
 
     conf = ReconstructConf(
@@ -103,7 +99,8 @@ def reconstruct(
         init_min_tri_angle=init_min_tri_angle,
         camera_mode="single" if single_camera else "auto",
     )
-    try:
+    user_errors = (ItemError, VideoDecodeError, FileNotFoundError, RuntimeError)
+    with stop_cleanly("reconstruct", also=user_errors):
         conf.check()
         with progress_bar("reconstruct") as update:
             path = run(
@@ -116,8 +113,6 @@ def reconstruct(
                 ray_address=ray_address,
                 overwrite=overwrite,
             )
-    except (ItemError, VideoDecodeError, ValueError, FileNotFoundError, RuntimeError) as exc:
-        _fail(exc)
     report = json.loads(path.read_text())
     table = Table(title="Per-video reconstruction")
     for col in ("input", "frames", "models", "registered", "3D points", "camera", "seconds"):
@@ -170,11 +165,9 @@ def align(
         min_inliers=min_inliers,
         seed=seed,
     )
-    try:
+    with stop_cleanly("align", also=(FileNotFoundError,)):
         with progress_bar("align model pairs") as update:
             path = run(out, graph, conf, reference=reference, progress=update)
-    except (ValueError, FileNotFoundError) as exc:
-        _fail(exc)
     data = json.loads(path.read_text())
     table = Table(title=f"Alignment graph ({method}); x_dst = scale · R · x_src + t")
     for col in ("src", "dst", "inliers", "scale"):
@@ -212,14 +205,12 @@ def transfer(
     from instructvid.scene.keypoints import transfer as run
     from instructvid.scene.similarity import DegenerateError
 
-    try:
+    with stop_cleanly("transfer", also=(FileNotFoundError, KeyError, DegenerateError)):
         tol = parse_tolerances(tolerances)
         with progress_bar("transfer keypoints") as update:
             result = run(
                 out, graph, keypoints, out_dir, tolerances_cm=tol, source=source, progress=update
             )
-    except (ValueError, FileNotFoundError, KeyError, DegenerateError) as exc:
-        _fail(exc)
     table = Table(title=f"Mean PCK over {result.n_pairs} video pairs (%)")
     table.add_column("tolerance (cm)", justify="right")
     table.add_column("graph", justify="right")
@@ -252,7 +243,7 @@ def compare(
     from instructvid.metrics.pck import parse_tolerances
     from instructvid.scene.evaluate import compare_methods
 
-    try:
+    with stop_cleanly("compare", also=(FileNotFoundError,)):
         path = compare_methods(
             out,
             keypoints,
@@ -262,8 +253,6 @@ def compare(
             source=source,
             progress=lambda s: console.print(f"[bold]{s}[/bold]"),
         )
-    except (ValueError, FileNotFoundError) as exc:
-        _fail(exc)
     data = json.loads(path.read_text())
     table = Table(title=f"Mean PCK (%) over {data['n_videos']} pairs (cf. thesis Fig. 5.6)")
     table.add_column("method")
@@ -273,42 +262,3 @@ def compare(
         table.add_row(label, *(f"{100 * data['pck_at'][t][label]:.1f}" for t in data["pck_at"]))
     console.print(table)
     console.print(f"written: [bold]{path}[/bold] and fig56.png")
-
-
-@app.command("synth")
-def synth(
-    out: Path = typer.Option(
-        ..., "--out", help="Output folder (videos/, scene.json, keypoints.json)."
-    ),
-    videos: int = typer.Option(6, "--videos", help="Number of videos."),
-    seed: int = typer.Option(0, "--seed"),
-    frames: int = typer.Option(30, "--frames", help="Frames per video."),
-    width: int = typer.Option(640, "--width"),
-    height: int = typer.Option(480, "--height"),
-    mp4: bool = typer.Option(False, "--mp4/--no-mp4", help="Also write each video as an mp4."),
-    drift: float = typer.Option(
-        0.0,
-        "--drift",
-        help="Appearance drift across videos, 0..1 (far videos look more different).",
-    ),
-) -> None:
-    """Render a synthetic engine-bay scene seen by several videos (ground truth in metres)."""
-    from instructvid.synth.scene import render_scene
-
-    try:
-        with console.status("rendering"):
-            path = render_scene(
-                out,
-                n_videos=videos,
-                seed=seed,
-                n_frames=frames,
-                width=width,
-                height=height,
-                write_mp4=mp4,
-                drift=drift,
-            )
-    except (ValueError, RuntimeError) as exc:
-        _fail(exc)
-    console.print(
-        f"written: [bold]{path}[/bold]; videos under {out / 'videos'}; keypoints {out / 'keypoints.json'}"
-    )

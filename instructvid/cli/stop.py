@@ -3,7 +3,9 @@
 ``with stop_cleanly():`` around a command's work prints a bad input's message alone (no
 traceback: :class:`ValueError`, which every reader's ``FormatError`` is) and ends with exit 2; an
 interruption prints one line saying that the same command resumes and ends with exit 130.
-``raise fail(exc)`` is the same exit 2 for an error caught by hand.
+``raise fail(exc)`` is the same exit 2 for an error caught by hand. A command whose library
+reports a user's mistake with another exception too (a missing file, a failed input of a batch)
+names those types: ``with stop_cleanly("reconstruct", also=(FileNotFoundError,)):``.
 """
 
 from __future__ import annotations
@@ -26,11 +28,16 @@ def fail(exc: Exception | str) -> typer.Exit:
 
 
 @contextmanager
-def stop_cleanly(what: str = "") -> Iterator[None]:
-    """Bad input ends with exit 2 and its message; Ctrl-C with exit 130 and how to resume."""
+def stop_cleanly(what: str = "", *, also: tuple[type[Exception], ...] = ()) -> Iterator[None]:
+    """Bad input ends with exit 2 and its message; Ctrl-C with exit 130 and how to resume.
+
+    Args:
+        what: the work interrupted, as the Ctrl-C line names it.
+        also: exception types beside :class:`ValueError` that mean bad input for this command.
+    """
     try:
         yield
-    except ValueError as exc:
+    except (ValueError, *also) as exc:
         raise fail(exc) from None
     except KeyboardInterrupt:
         label = f"{what} " if what else ""

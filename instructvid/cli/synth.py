@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from instructvid.cli.stop import stop_cleanly
 from instructvid.progress import console, progress_bar
 
 app = typer.Typer(help="Generate synthetic datasets in the real file formats (offline).")
@@ -28,21 +29,53 @@ def crosstask(
     narration constraints, WebVTT subtitles and per-second features. Re-running resumes."""
     from instructvid.synth.crosstask.generate import generate_crosstask
 
-    try:
-        with progress_bar(f"synth crosstask ({size})") as update:
-            path = generate_crosstask(out, size=size, seed=seed, dim=dim, progress=update)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
+    with stop_cleanly("synth crosstask"), progress_bar(f"synth crosstask ({size})") as update:
+        path = generate_crosstask(out, size=size, seed=seed, dim=dim, progress=update)
     console.print(f"wrote [bold]{path}[/bold]")
 
 
+@app.command("scene")
+def scene(
+    out: Path = typer.Option(
+        ..., "--out", help="Output folder (videos/, scene.json, keypoints.json)."
+    ),
+    videos: int = typer.Option(6, "--videos", help="Number of videos."),
+    seed: int = typer.Option(0, "--seed"),
+    frames: int = typer.Option(30, "--frames", help="Frames per video."),
+    width: int = typer.Option(640, "--width"),
+    height: int = typer.Option(480, "--height"),
+    mp4: bool = typer.Option(False, "--mp4/--no-mp4", help="Also write each video as an mp4."),
+    drift: float = typer.Option(
+        0.0,
+        "--drift",
+        help="Appearance drift across videos, 0..1 (far videos look more different).",
+    ),
+) -> None:
+    """Render a synthetic engine-bay scene seen by several videos (ground truth in metres)."""
+    from instructvid.synth.scene import render_scene
+
+    with stop_cleanly("synth scene", also=(RuntimeError,)):
+        with console.status("rendering"):
+            path = render_scene(
+                out,
+                n_videos=videos,
+                seed=seed,
+                n_frames=frames,
+                width=width,
+                height=height,
+                write_mp4=mp4,
+                drift=drift,
+            )
+    console.print(
+        f"written: [bold]{path}[/bold]; videos under {out / 'videos'}; keypoints {out / 'keypoints.json'}"
+    )
+
+
 def _register_aliases() -> None:
-    """``synth scene`` and ``synth actionness``: the same commands as ``scene synth`` and
-    ``actionness synth``, so that every generator is found under ``instructvid synth``."""
-    from instructvid.cli import scene as scene_cli
+    """``synth actionness``: the same command as ``actionness synth``, so that every generator
+    is found under ``instructvid synth``."""
     from instructvid.cli.actionness import app as actionness_cli
 
-    app.command("scene")(scene_cli.synth)
     app.command("actionness")(actionness_cli.synth)
 
 

@@ -23,8 +23,6 @@ from instructvid.demo.config import DEMO_ACTIONNESS_BASELINES, DEMO_ACTIONNESS_T
 from instructvid.io.crosstask import CrossTaskData
 from instructvid.types import ProgressCallback
 
-ProgressFn = ProgressCallback
-
 #: Name of the learned model's rows and files in the evaluation.
 LEARNED = "learned"
 
@@ -48,14 +46,17 @@ def related_only_videos(data: CrossTaskData) -> list[str]:
     return sorted(v for v in ids - primary if data.paths.feature(v).is_file())
 
 
-def train_model(data_dir: Path, run: Path, *, seed: int, progress: ProgressFn) -> dict[str, Any]:
+def train_model(
+    data_dir: Path, run: Path, *, seed: int, progress: ProgressCallback
+) -> dict[str, Any]:
     """Train (or resume) the actionness model on the related-task videos into ``run``.
 
     Returns:
         ``{"run", "n_videos", "n_eligible", "epochs", "loss", "accuracy", "config"}``: the last
         epoch's training loss and order accuracy (fraction), the :class:`TrainConfig` as a dict.
     """
-    from instructvid.actionness.train import TrainConfig, train_actionness
+    from instructvid.actionness.config import TrainConfig
+    from instructvid.actionness.train import train_actionness
 
     data = CrossTaskData.open(data_dir)
     train_ids = related_only_videos(data)
@@ -84,7 +85,7 @@ def train_model(data_dir: Path, run: Path, *, seed: int, progress: ProgressFn) -
 
 
 def score_primary(
-    data_dir: Path, run: Path, scores: Path, *, progress: ProgressFn
+    data_dir: Path, run: Path, scores: Path, *, progress: ProgressCallback
 ) -> dict[str, Any]:
     """Write the per-second actionness of every primary-task video to ``scores/<vid>.npy``.
 
@@ -93,8 +94,8 @@ def score_primary(
     Returns:
         ``{"scores": folder, "n_videos": count}``.
     """
+    from instructvid.actionness.model_io import load_model
     from instructvid.actionness.proposals import score_video
-    from instructvid.actionness.train import load_model
     from instructvid.io.scores import ActionnessDir
     from instructvid.runtime import limit_torch_threads
 
@@ -110,7 +111,7 @@ def score_primary(
 
 
 def evaluate_scores(
-    data_dir: Path, scores: Path, out: Path, *, seed: int, progress: ProgressFn
+    data_dir: Path, scores: Path, out: Path, *, seed: int, progress: ProgressCallback
 ) -> dict[str, Any]:
     """Frame AP and AR@AN of the learned scores and the baselines on the primary test videos.
 
@@ -121,12 +122,9 @@ def evaluate_scores(
         ``{"source", "n_videos", "methods": {name: {"frame_ap", "per_video", "auc", "ar10",
         "ar100"}}}``, all fractions in [0, 1]; ``learned`` last.
     """
-    from instructvid.actionness.eval.evaluate import (
-        baseline_sources,
-        crosstask_eval_set,
-        evaluate_methods,
-        scores_dir_source,
-    )
+    from instructvid.actionness.eval.evaluate import evaluate_methods
+    from instructvid.actionness.eval.methods import baseline_sources, scores_dir_source
+    from instructvid.actionness.eval.sets import crosstask_eval_set
 
     eval_set = crosstask_eval_set(data_dir, seed=seed)
     sources = [

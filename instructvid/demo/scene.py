@@ -29,8 +29,6 @@ from instructvid.demo.config import (
 )
 from instructvid.types import ProgressCallback
 
-ProgressFn = ProgressCallback
-
 
 def unavailable() -> str | None:
     """Why the 3D part cannot run here (a missing optional package, no headless OpenGL), or None."""
@@ -48,7 +46,7 @@ def unavailable() -> str | None:
     return None
 
 
-def render(scene_dir: Path, *, seed: int, progress: ProgressFn) -> dict[str, Any]:
+def render(scene_dir: Path, *, seed: int, progress: ProgressCallback) -> dict[str, Any]:
     """Render the demo's scene into ``scene_dir`` (skipped when ``scene.json`` exists).
 
     Returns:
@@ -69,14 +67,17 @@ def render(scene_dir: Path, *, seed: int, progress: ProgressFn) -> dict[str, Any
     }
 
 
-def reconstruct_videos(scene_dir: Path, rec_dir: Path, *, progress: ProgressFn) -> dict[str, Any]:
+def reconstruct_videos(
+    scene_dir: Path, rec_dir: Path, *, progress: ProgressCallback
+) -> dict[str, Any]:
     """One SfM model per rendered video (its PNG folder), serially in this process.
 
     Returns:
         ``{"videos": {name: {"frames", "registered", "points", "models"}}}``: frames given,
         images registered in the kept models, their 3D points, the number of kept models.
     """
-    from instructvid.scene.reconstruct import ReconstructConf, reconstruct
+    from instructvid.scene.reconstruct import reconstruct
+    from instructvid.scene.sfm import ReconstructConf
 
     inputs = sorted(p for p in (scene_dir / "videos").iterdir() if p.is_dir())
     report = reconstruct(
@@ -97,7 +98,7 @@ def reconstruct_videos(scene_dir: Path, rec_dir: Path, *, progress: ProgressFn) 
     }
 
 
-def align_models(rec_dir: Path, graph_path: Path, *, progress: ProgressFn) -> dict[str, Any]:
+def align_models(rec_dir: Path, graph_path: Path, *, progress: ProgressCallback) -> dict[str, Any]:
     """Align every pair of models and write the alignment graph to ``graph_path``.
 
     Returns:
@@ -120,7 +121,7 @@ def align_models(rec_dir: Path, graph_path: Path, *, progress: ProgressFn) -> di
 
 
 def transfer_keypoints(
-    scene_dir: Path, rec_dir: Path, graph_path: Path, out: Path, *, progress: ProgressFn
+    scene_dir: Path, rec_dir: Path, graph_path: Path, out: Path, *, progress: ProgressCallback
 ) -> dict[str, Any]:
     """Transfer the source video's keypoints to the others and measure PCK.
 

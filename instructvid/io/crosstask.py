@@ -32,6 +32,7 @@ import math
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -101,11 +102,16 @@ class Task:
 
 @dataclass(frozen=True)
 class VideoEntry:
-    """One row of ``videos.csv``: ``task_id,video_id,url``."""
+    """One row of ``videos.csv``: ``task_id,video_id,url``.
+
+    ``line`` is the row's 1-based line number in the file it was read from (None when built in
+    code); it does not take part in comparisons.
+    """
 
     task_id: str
     video_id: str
     url: str = ""
+    line: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -222,7 +228,10 @@ def read_video_list(path: PathLike) -> list[VideoEntry]:
                 path, f"expected 'task_id,video_id,url', found {line.strip()!r}", line=number
             )
         entry = VideoEntry(
-            parts[0].strip(), parts[1].strip(), parts[2].strip() if len(parts) > 2 else ""
+            parts[0].strip(),
+            parts[1].strip(),
+            parts[2].strip() if len(parts) > 2 else "",
+            line=number,
         )
         key = (entry.task_id, entry.video_id)
         if key in seen:
@@ -535,9 +544,10 @@ class CrossTaskData:
         )
         return cls(paths=paths, primary=primary, related=related, videos=videos, val_videos=val)
 
-    @property
+    @cached_property
     def tasks(self) -> dict[str, Task]:
-        """Primary and related tasks together."""
+        """Primary and related tasks together (built once, on first use: ``primary`` and
+        ``related`` are not changed after :meth:`open`)."""
         return {**self.primary, **self.related}
 
     def task(self, task_id: str) -> Task:
@@ -614,10 +624,10 @@ def _group_videos(
     entries: Sequence[VideoEntry], tasks: dict[str, Task], source: Path
 ) -> dict[str, list[str]]:
     grouped: dict[str, list[str]] = {}
-    for number, e in enumerate(entries, start=1):
+    for e in entries:
         if e.task_id not in tasks:
             raise CrossTaskFormatError(
-                source, f"task id {e.task_id} is not in any task-card file", line=number
+                source, f"task id {e.task_id} is not in any task-card file", line=e.line
             )
         grouped.setdefault(e.task_id, []).append(e.video_id)
     return grouped

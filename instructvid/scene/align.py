@@ -81,7 +81,7 @@ class ModelData:
 def load_model_data(ref: ModelRef) -> ModelData:
     import pycolmap
 
-    from instructvid.scene.reconstruct import quiet_pycolmap
+    from instructvid.scene.sfm import quiet_pycolmap
 
     quiet_pycolmap()
     rec = pycolmap.Reconstruction(str(ref.path))

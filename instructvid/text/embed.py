@@ -52,15 +52,15 @@ windows), :mod:`~instructvid.text.tfidf`, :mod:`~instructvid.text.wordvec`,
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from instructvid.text.encoder import CONFIG_FILE, PathLike, TextEncoder, unit_rows, window_bounds
+from instructvid.text.encoder import TextEncoder, read_config, unit_rows, window_bounds
 from instructvid.text.learned import LearnedEncoder, TrainHistory, train_aggregation, triplet_loss
 from instructvid.text.minilm import MiniLMEncoder
 from instructvid.text.paragraphs import read_paragraphs, sentence_split
 from instructvid.text.tfidf import TfidfEncoder
 from instructvid.text.wordvec import WordVectorEncoder
+from instructvid.types import PathLike
 
 __all__ = [
     "ENCODERS",
@@ -85,11 +85,7 @@ ENCODERS: tuple[str, ...] = ("tfidf", "wordvec", "minilm", "learned")
 
 def load_encoder(folder: PathLike) -> TextEncoder:
     """Load an encoder written by :meth:`TextEncoder.save` (``minilm`` from its package)."""
-    folder = Path(folder)
-    config_path = folder / CONFIG_FILE
-    if not config_path.is_file():
-        raise FileNotFoundError(f"{folder}: not a saved text encoder (no {CONFIG_FILE})")
-    config = json.loads(config_path.read_text(encoding="utf-8"))
+    config_path, config = read_config(folder)
     name = config.get("name")
     classes: dict[str, type[TextEncoder]] = {
         "tfidf": TfidfEncoder,
@@ -101,4 +97,4 @@ def load_encoder(folder: PathLike) -> TextEncoder:
         raise ValueError(
             f"{config_path}: unknown encoder name {name!r}; expected one of {ENCODERS}"
         )
-    return classes[name]._load(folder, config)  # type: ignore[attr-defined]
+    return classes[name]._load(Path(folder), config)

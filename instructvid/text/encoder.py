@@ -4,15 +4,19 @@ vectors, window similarities, saving) and the helpers its implementations share.
 A representation maps texts to an ``(N, D)`` float32 array of **unit** rows (zero rows for texts
 with no known token). The representations themselves live in :mod:`instructvid.text.tfidf`,
 :mod:`~instructvid.text.wordvec`, :mod:`~instructvid.text.minilm` and
-:mod:`~instructvid.text.learned`; :mod:`instructvid.text.embed` names and loads them.
+:mod:`~instructvid.text.learned`; :mod:`instructvid.text.embed` names them and loads a saved
+one whatever its representation. A representation that holds another (``learned`` holds its
+``wordvec``) loads it with :meth:`TextEncoder.load` of that class, so no representation needs
+the registry.
 """
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 from scipy.ndimage import maximum_filter1d
@@ -20,11 +24,33 @@ from scipy.ndimage import maximum_filter1d
 from instructvid.io.atomic import atomic_write_json
 from instructvid.types import PathLike
 
-__all__ = ["CONFIG_FILE", "PathLike", "TextEncoder", "sliding_max", "unit_rows", "window_bounds"]
+__all__ = [
+    "CONFIG_FILE",
+    "TextEncoder",
+    "read_config",
+    "sliding_max",
+    "unit_rows",
+    "window_bounds",
+]
+
+E = TypeVar("E", bound="TextEncoder")
 
 
 #: The file of a saved encoder that names its representation; written last.
 CONFIG_FILE = "encoder.json"
+
+
+def read_config(folder: PathLike) -> tuple[Path, dict[str, Any]]:
+    """``(path, content)`` of the ``encoder.json`` of a folder written by :meth:`TextEncoder.save`.
+
+    Raises:
+        FileNotFoundError: ``folder`` holds no saved encoder.
+    """
+    folder = Path(folder)
+    config_path = folder / CONFIG_FILE
+    if not config_path.is_file():
+        raise FileNotFoundError(f"{folder}: not a saved text encoder (no {CONFIG_FILE})")
+    return config_path, json.loads(config_path.read_text(encoding="utf-8"))
 
 
 def unit_rows(x: np.ndarray) -> np.ndarray:
@@ -104,6 +130,26 @@ class TextEncoder(ABC):
         self._save_state(folder)
         atomic_write_json(folder / CONFIG_FILE, {"name": self.name, **self._config()})
         return folder
+
+    @classmethod
+    def load(cls: type[E], folder: PathLike) -> E:
+        """Load a saved encoder of this representation (``folder`` written by :meth:`save`).
+
+        Raises:
+            FileNotFoundError: ``folder`` holds no saved encoder.
+            ValueError: ``folder`` holds another representation.
+        """
+        config_path, config = read_config(folder)
+        if config.get("name") != cls.name:
+            raise ValueError(
+                f"{config_path}: a saved {config.get('name')!r} encoder, expected {cls.name!r}"
+            )
+        return cls._load(Path(folder), config)
+
+    @classmethod
+    def _load(cls: type[E], folder: Path, config: dict[str, Any]) -> E:
+        """Rebuild the encoder from ``folder`` and its ``encoder.json`` content ``config``."""
+        raise NotImplementedError(f"{cls.__name__} cannot be loaded")
 
     def _config(self) -> dict[str, Any]:
         return {}

@@ -169,12 +169,8 @@ class LearnedEncoder(TextEncoder):
 
     @classmethod
     def _load(cls, folder: Path, config: dict[str, Any]) -> LearnedEncoder:
-        # The registry imports this module: import it here, not at the top.
-        from instructvid.text.embed import load_encoder
-
         torch = _torch()
-        words = load_encoder(folder / "wordvec")
-        assert isinstance(words, WordVectorEncoder)
+        words = WordVectorEncoder.load(folder / "wordvec")
         enc = cls(words, dim=int(config["dim"]), margin=float(config["margin"]))
         state = torch.load(folder / "aggregator.pt", map_location="cpu", weights_only=True)
         enc.module_.load_state_dict(state)

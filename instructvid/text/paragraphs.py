@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from instructvid.text.encoder import PathLike
+from instructvid.types import PathLike
 
 __all__ = ["read_paragraphs", "sentence_split"]
 

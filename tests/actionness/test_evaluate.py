@@ -10,13 +10,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from instructvid.actionness.eval.evaluate import (
-    baseline_sources,
-    coin_eval_set,
-    crosstask_eval_set,
-    evaluate_methods,
-    scores_dir_source,
-)
+from instructvid.actionness.eval.evaluate import evaluate_methods
+from instructvid.actionness.eval.methods import baseline_sources, scores_dir_source
+from instructvid.actionness.eval.sets import coin_eval_set, crosstask_eval_set
 from instructvid.cli.main import app
 from tests.worlds import random_world
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from instructvid.actionness.eval.evaluate import coin_eval_set, training_selection
+from instructvid.actionness.config import TrainConfig
+from instructvid.actionness.eval.sets import coin_eval_set
 from instructvid.actionness.sweep import run_sweep
-from instructvid.actionness.train import TrainConfig
+from instructvid.actionness.video_selection import training_selection
 from instructvid.synth.actionness import generate_actionness_world
 
 

@@ -8,16 +8,14 @@ import numpy as np
 import pytest
 import torch
 
+from instructvid.actionness.checkpoint import RunMismatchError
+from instructvid.actionness.config import TrainConfig
+from instructvid.actionness.estimator import ActionnessEstimator
 from instructvid.actionness.model import mean_clip_features
+from instructvid.actionness.model_io import load_model
 from instructvid.actionness.sampling import TrainEvalOverlapError
-from instructvid.actionness.train import (
-    ActionnessEstimator,
-    FeatureStore,
-    RunMismatchError,
-    TrainConfig,
-    load_model,
-    train_actionness,
-)
+from instructvid.actionness.store import FeatureStore
+from instructvid.actionness.train import train_actionness
 from instructvid.io.crosstask import write_features
 
 
@@ -155,9 +153,9 @@ def test_equal_categories_and_estimator(tmp_path: Path) -> None:
 
 
 def test_fused_engine_matches_torch_autograd(tmp_path: Path) -> None:
+    from instructvid.actionness.fused import fused_loss_grad
     from instructvid.actionness.model import ActionnessModel
     from instructvid.actionness.sampling import SequenceSampler
-    from instructvid.actionness.train import fused_loss_grad
 
     feats = _videos(tmp_path / "f", dim=7)
     store = FeatureStore.build(tmp_path / "store", feats)
@@ -185,24 +183,3 @@ def test_fused_engine_matches_torch_autograd(tmp_path: Path) -> None:
     torch.testing.assert_close(a.model.weight, b.model.weight, atol=1e-4, rtol=1e-3)
     with pytest.raises(ValueError, match="engine must be"):
         train_actionness(feats, tmp_path / "c", config=cfg, engine="gpu")
-
-
-def test_train_module_reexports_its_parts() -> None:
-    """``instructvid.actionness.train`` keeps every public name it had before the split."""
-    import instructvid.actionness.train as train
-    from instructvid.actionness.checkpoint import RunMismatchError as Mismatch
-    from instructvid.actionness.estimator import ActionnessEstimator as Estimator
-    from instructvid.actionness.fused import fused_loss_grad
-    from instructvid.actionness.model_io import load_model as load
-    from instructvid.actionness.store import FeatureStore as Store
-
-    names = (
-        "ActionnessEstimator FUSED_CHUNKS FeatureStore PathLike ProgressFn RunMismatchError "
-        "TrainConfig TrainResult fused_loss_grad load_model numba_threads save_model "
-        "train_actionness"
-    ).split()
-    assert all(hasattr(train, n) for n in names)
-    assert set(train.__all__) <= set(names)
-    assert train.ActionnessEstimator is Estimator and train.FeatureStore is Store
-    assert train.RunMismatchError is Mismatch and train.load_model is load
-    assert train.fused_loss_grad is fused_loss_grad

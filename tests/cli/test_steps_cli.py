@@ -209,8 +209,9 @@ def _actionness_model(path: Path, w) -> Path:
     """An actionness model file whose S(x) = w·x (saved like `actionness train` does)."""
     import torch
 
+    from instructvid.actionness.config import TrainConfig
     from instructvid.actionness.model import ActionnessModel
-    from instructvid.actionness.train import TrainConfig, save_model
+    from instructvid.actionness.model_io import save_model
 
     model = ActionnessModel(len(w))
     with torch.no_grad():

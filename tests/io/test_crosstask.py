@@ -226,3 +226,23 @@ def test_unknown_task_in_video_list(tmp_path: Path) -> None:
     with pytest.raises(CrossTaskFormatError, match="task id 99") as info:
         CrossTaskData.open(root)
     assert info.value.line == 2
+
+
+def test_unknown_task_is_reported_at_its_line_after_blank_lines(tmp_path: Path) -> None:
+    root = mini_dataset(tmp_path)
+    (root / "crosstask_release" / "videos.csv").write_text("\n1,a,u\n\n\n99,z,u\n")
+    with pytest.raises(CrossTaskFormatError, match="task id 99") as info:
+        CrossTaskData.open(root)
+    assert info.value.line == 5  # the file's line, not the entry's index (2)
+    entries = read_video_list(root / "crosstask_release" / "videos.csv")
+    assert [e.line for e in entries] == [2, 5]
+    assert entries[0] == VideoEntry("1", "a", "u")  # the line takes no part in equality
+
+
+def test_tasks_are_merged_once_not_on_every_lookup(tmp_path: Path) -> None:
+    data = CrossTaskData.open(mini_dataset(tmp_path))
+    merged = data.tasks
+    assert sorted(merged) == ["1", "2"]
+    assert data.task("2") is merged["2"] and data.tasks is merged
+    with pytest.raises(KeyError, match="unknown task id '3'"):
+        data.task("3")

@@ -24,7 +24,8 @@ except Exception as exc:  # pragma: no cover - depends on the machine
 from instructvid.scene.align import AlignConf, align  # noqa: E402
 from instructvid.scene.evaluate import edge_errors  # noqa: E402
 from instructvid.scene.keypoints import transfer  # noqa: E402
-from instructvid.scene.reconstruct import ReconstructConf, load_models, reconstruct  # noqa: E402
+from instructvid.scene.reconstruct import load_models, reconstruct  # noqa: E402
+from instructvid.scene.sfm import ReconstructConf  # noqa: E402
 from instructvid.synth.scene import render_scene  # noqa: E402
 
 

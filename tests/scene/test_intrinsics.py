@@ -20,12 +20,14 @@ from typer.testing import CliRunner  # noqa: E402
 
 from instructvid.cli.main import app  # noqa: E402
 from instructvid.scene.reconstruct import (  # noqa: E402
-    ReconstructConf,
     SettingsMismatchError,
     load_models,
-    parse_camera_params,
     reconstruct,
     reconstruct_input,
+)
+from instructvid.scene.sfm import (  # noqa: E402
+    ReconstructConf,
+    parse_camera_params,
     select_models,
 )
 

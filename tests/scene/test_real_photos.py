@@ -22,7 +22,8 @@ def test_two_real_photographs_reconstruct_as_a_rectified_stereo_pair(tmp_path):
     import cv2
     import pycolmap
 
-    from instructvid.scene.reconstruct import ReconstructConf, reconstruct
+    from instructvid.scene.reconstruct import reconstruct
+    from instructvid.scene.sfm import ReconstructConf
 
     left, right, _ = data.stereo_motorcycle()
     folder = tmp_path / "motorcycle"

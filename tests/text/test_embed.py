@@ -67,6 +67,13 @@ def test_tfidf_unit_vectors_and_fast_windows_match_embed(tmp_path: Path) -> None
     assert np.argmax(fast[:, 1]) == 5  # centre word 10: "whisk the eggs thanks"
     again = load_encoder(enc.save(tmp_path / "tfidf"))
     assert np.allclose(again.embed(steps), enc.embed(steps))
+    # A representation loads its own saved folders only (``learned`` loads its ``wordvec``).
+    again = TfidfEncoder.load(tmp_path / "tfidf")
+    assert isinstance(again, TfidfEncoder) and np.allclose(again.embed(steps), enc.embed(steps))
+    with pytest.raises(ValueError, match="a saved 'tfidf' encoder, expected 'wordvec'"):
+        WordVectorEncoder.load(tmp_path / "tfidf")
+    with pytest.raises(FileNotFoundError, match="not a saved text encoder"):
+        TfidfEncoder.load(tmp_path)
 
 
 def test_word_vectors_max_pooling(tmp_path: Path) -> None:

@@ -9,10 +9,10 @@ topline, score files); it is evaluated by frame AP and, through TAG + NMS on a p
 method (temporal prior, a proposal file) gets AR@AN only. Each method's proposals are written to
 ``OUT/proposals/<method>.json`` (ActivityNet layout).
 
-The parts, each in its own module and re-exported here (so ``from
-instructvid.actionness.eval.evaluate import …`` keeps working):
+The parts, each in its own module:
 
-* :mod:`~instructvid.actionness.eval.sets`: the datasets (COIN layout, CrossTask split);
+* :mod:`~instructvid.actionness.eval.sets`: the datasets (COIN layout, CrossTask split) and
+  :class:`~instructvid.actionness.eval.sets.MethodResult`, the metrics of one method on one;
 * :mod:`~instructvid.actionness.eval.methods`: the baselines and other methods (chance, trimX,
   prior, supervised, models, score folders, proposal files);
 * :mod:`~instructvid.actionness.eval.report`: the files written (``<method>.json``,
@@ -25,51 +25,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from scipy.stats import rankdata
 
-from instructvid.actionness.eval.methods import (
-    ScoreSource,
-    baseline_sources,
-    model_source,
-    prior_proposals,
-    scores_dir_source,
-    supervised_source,
-)
-from instructvid.actionness.eval.methods import (
-    load_proposal_file as load_proposal_file,
-)
-from instructvid.actionness.eval.methods import (
-    second_labels as second_labels,
-)
+from instructvid.actionness.eval.methods import ScoreSource
 from instructvid.actionness.eval.report import (
-    AR_AT,
     write_ar_an_json,
     write_frame_ap_json,
     write_report,
 )
-from instructvid.actionness.eval.sets import (
-    CROSSTASK_TEST_FRACTION,
-    EvalSet,
-    EvalVideo,
-    coin_eval_set,
-    crosstask_eval_set,
-)
+from instructvid.actionness.eval.sets import EvalSet, MethodResult
 from instructvid.actionness.proposals import TAGConfig, video_proposals
-from instructvid.actionness.video_selection import (
-    TrainingSelection as TrainingSelection,
-)
-from instructvid.actionness.video_selection import (
-    read_id_list as read_id_list,
-)
-from instructvid.actionness.video_selection import training_selection
 from instructvid.io.proposals import VideoProposals, write_proposals
 from instructvid.metrics.actionness import (
     ARAN,
-    FrameAP,
     average_recall_vs_an,
     frame_ap,
     per_second_to_segments,
@@ -77,35 +48,7 @@ from instructvid.metrics.actionness import (
 )
 from instructvid.types import PathLike, ProgressCallback
 
-__all__ = [
-    "AR_AT",
-    "CROSSTASK_TEST_FRACTION",
-    "EvalSet",
-    "EvalVideo",
-    "MethodResult",
-    "ScoreSource",
-    "baseline_sources",
-    "coin_eval_set",
-    "crosstask_eval_set",
-    "evaluate_methods",
-    "model_source",
-    "prior_proposals",
-    "scores_dir_source",
-    "supervised_source",
-    "training_selection",
-]
-
-ProgressFn = ProgressCallback
-
-
-@dataclass
-class MethodResult:
-    """Metrics of one method (``frame`` is None for proposal-only methods)."""
-
-    name: str
-    frame: FrameAP | None = None
-    aran: ARAN | None = None
-    profile: np.ndarray | None = None  # (bins,) mean within-video percentile vs time
+__all__ = ["evaluate_methods", "time_profile"]
 
 
 def _gt(eval_set: EvalSet) -> dict[str, np.ndarray]:
@@ -148,7 +91,7 @@ def evaluate_methods(
     proposal_sets: Mapping[str, Mapping[str, VideoProposals]] | None = None,
     proposals: bool = True,
     tag: TAGConfig | None = None,
-    progress: ProgressFn | None = None,
+    progress: ProgressCallback | None = None,
 ) -> dict[str, MethodResult]:
     """Evaluate score methods (frame AP + AR@AN of their TAG proposals) and proposal sets.
 

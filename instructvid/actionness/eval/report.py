@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import matplotlib
 
@@ -19,11 +19,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from instructvid.actionness.eval.sets import EvalSet
+from instructvid.actionness.eval.sets import EvalSet, MethodResult
 from instructvid.io.atomic import atomic_open, atomic_write_json, atomic_write_text
-
-if TYPE_CHECKING:
-    from instructvid.actionness.eval.evaluate import MethodResult
 
 __all__ = ["AR_AT", "write_ar_an_json", "write_frame_ap_json", "write_report"]
 

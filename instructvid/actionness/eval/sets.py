@@ -9,6 +9,9 @@ seconds) and the training part (which feeds the supervised topline and the tempo
   thesis: 2,062 training / 688 test annotated primary videos, i.e. a test fraction of
   688 / 2,750 applied to however many annotated videos there are (a synthetic world is split
   proportionally). Durations are the feature files' lengths (one row per second).
+
+:class:`MethodResult` is what one method scores on an :class:`EvalSet` (frame AP, AR@AN, the
+score-vs-time profile): produced by the evaluation, written by its report.
 """
 
 from __future__ import annotations
@@ -22,12 +25,14 @@ import numpy as np
 
 from instructvid.io.coin import read_coin
 from instructvid.io.crosstask import CrossTaskData, CrossTaskFormatError
+from instructvid.metrics.actionness import ARAN, FrameAP
 from instructvid.types import PathLike
 
 __all__ = [
     "CROSSTASK_TEST_FRACTION",
     "EvalSet",
     "EvalVideo",
+    "MethodResult",
     "coin_eval_set",
     "crosstask_eval_set",
 ]
@@ -145,3 +150,13 @@ def crosstask_eval_set(
         (videos if subset == "testing" else train)[vid] = ev
         paths[vid] = ct.paths.feature(vid)
     return EvalSet(videos, train, f"CrossTask {Path(data).name} (random split, seed {seed})", paths)
+
+
+@dataclass
+class MethodResult:
+    """Metrics of one method (``frame`` is None for proposal-only methods)."""
+
+    name: str
+    frame: FrameAP | None = None
+    aran: ARAN | None = None
+    profile: np.ndarray | None = None  # (bins,) mean within-video percentile vs time

@@ -19,6 +19,7 @@ from instructvid.cli.actionness.evaluate import evaluate
 from instructvid.cli.actionness.score import proposals, score
 from instructvid.cli.actionness.sweep import sweep
 from instructvid.cli.actionness.train import train
+from instructvid.cli.stop import stop_cleanly
 from instructvid.progress import console, progress_bar
 
 __all__ = ["app", "evaluate", "proposals", "score", "sweep", "synth", "train"]
@@ -39,11 +40,8 @@ def synth(
     """Write a synthetic actionness world (intros/outros, ordered steps, shuffled background)."""
     from instructvid.synth.actionness import generate_actionness_world
 
-    try:
-        with progress_bar(f"synth actionness ({size})") as update:
-            world = generate_actionness_world(out, size=size, seed=seed, progress=update)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--size") from None
+    with stop_cleanly("synth actionness"), progress_bar(f"synth actionness ({size})") as update:
+        world = generate_actionness_world(out, size=size, seed=seed, progress=update)
     console.print(f"wrote [bold]{world.features}[/bold] and [bold]{world.annotations}[/bold]")
 
 

@@ -18,8 +18,8 @@ from instructvid.cli.actionness.options import (
     CLIP_OPT,
     CROSSTASK_OPT,
     SEED_OPT,
-    fail,
 )
+from instructvid.cli.stop import stop_cleanly
 from instructvid.progress import console, progress_bar
 
 __all__ = ["evaluate"]
@@ -71,10 +71,7 @@ def evaluate(
         supervised_source,
     )
     from instructvid.actionness.eval.sets import coin_eval_set, crosstask_eval_set
-    from instructvid.actionness.train import load_model
-    from instructvid.io.coin import CoinFormatError
-    from instructvid.io.crosstask import CrossTaskFormatError
-    from instructvid.io.proposals import ProposalFormatError
+    from instructvid.actionness.model_io import load_model
 
     if (annotations is None) == (crosstask is None):
         raise typer.BadParameter("give exactly one of --annotations and --crosstask")
@@ -83,7 +80,13 @@ def evaluate(
         raise typer.BadParameter(
             "nothing to evaluate: give --baselines, --scores, --proposals or --model"
         )
-    try:
+    with stop_cleanly(
+        "evaluate",
+        also=(
+            FileNotFoundError,
+            KeyError,
+        ),
+    ):
         es = (
             coin_eval_set(annotations, subset=subset, features=features)
             if annotations is not None
@@ -114,15 +117,6 @@ def evaluate(
                 proposals=not no_proposals,
                 progress=update,
             )
-    except (
-        CoinFormatError,
-        CrossTaskFormatError,
-        ProposalFormatError,
-        FileNotFoundError,
-        ValueError,
-        KeyError,
-    ) as exc:
-        raise fail(exc) from None
     table = Table(title=f"Actionness — {es.source}, {len(es.videos)} videos")
     for col in ("method", "frame AP %", "per-video %", "AR@10 %", "AR@100 %", "AUC %"):
         table.add_column(col, justify="right" if col != "method" else "left")

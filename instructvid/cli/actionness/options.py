@@ -1,15 +1,13 @@
-"""Options shared by the ``instructvid actionness`` commands, and their clean stops.
+"""Options shared by the ``instructvid actionness`` commands.
 
 The feature folder, the dataset (``--annotations`` or ``--crosstask``), ``--seed``,
-``--device`` and ``--clip-seconds``; :func:`fail` (print the error, exit 2) and
-:func:`comma_floats` (a comma-separated list of numbers, or a usage error naming the option).
+``--device`` and ``--clip-seconds``; :func:`comma_floats` (a comma-separated list of numbers, or
+a usage error naming the option). Commands stop on bad input through :mod:`instructvid.cli.stop`.
 """
 
 from __future__ import annotations
 
 import typer
-
-from instructvid.progress import console
 
 __all__ = [
     "ANNOTATIONS_OPT",
@@ -19,7 +17,6 @@ __all__ = [
     "FEATURES_OPT",
     "SEED_OPT",
     "comma_floats",
-    "fail",
 ]
 
 FEATURES_OPT = typer.Option(
@@ -40,12 +37,6 @@ DEVICE_OPT = typer.Option(
 CLIP_OPT = typer.Option(
     1, "--clip-seconds", help="Length (s) of the clip centred on each second when scoring."
 )
-
-
-def fail(exc: Exception) -> typer.Exit:
-    """Print ``exc`` as an error; the exit (code 2) to raise."""
-    console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-    return typer.Exit(2)
 
 
 def comma_floats(text: str, what: str) -> list[float]:

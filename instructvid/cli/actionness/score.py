@@ -12,7 +12,8 @@ from pathlib import Path
 
 import typer
 
-from instructvid.cli.actionness.options import CLIP_OPT, FEATURES_OPT, comma_floats, fail
+from instructvid.cli.actionness.options import CLIP_OPT, FEATURES_OPT, comma_floats
+from instructvid.cli.stop import stop_cleanly
 from instructvid.progress import console, progress_bar
 
 __all__ = ["proposals", "score"]
@@ -31,14 +32,14 @@ def score(
     device: str = typer.Option("cpu", "--device", help="torch device for scoring."),
 ) -> None:
     """Write per-second actionness S of every video (float64 (T,) .npy)."""
+    from instructvid.actionness.model_io import load_model
     from instructvid.actionness.proposals import score_video
-    from instructvid.actionness.train import load_model
     from instructvid.actionness.video_selection import read_id_list
     from instructvid.io.atomic import atomic_save_npy
-    from instructvid.io.crosstask import CrossTaskFormatError, open_features
+    from instructvid.io.crosstask import open_features
     from instructvid.runtime import limit_torch_threads
 
-    try:
+    with stop_cleanly("score", also=(FileNotFoundError,)):
         net, _ = load_model(model, device=device)
         ids = (
             read_id_list(videos) if videos else sorted(p.stem for p in Path(features).glob("*.npy"))
@@ -51,8 +52,6 @@ def score(
                 )
                 atomic_save_npy(Path(out) / f"{vid}.npy", s)
                 update(k + 1, len(ids))
-    except (FileNotFoundError, ValueError, CrossTaskFormatError) as exc:
-        raise fail(exc) from None
     console.print(f"scored {len(ids)} videos into [bold]{out}[/bold]")
 
 
@@ -83,7 +82,7 @@ def proposals(
     import numpy as np
 
     from instructvid.actionness.proposals import TAGConfig, video_proposals
-    from instructvid.io.coin import CoinFormatError, read_coin
+    from instructvid.io.coin import read_coin
     from instructvid.io.proposals import write_proposals
 
     if ":" in thresholds:
@@ -91,7 +90,7 @@ def proposals(
         taus = tuple(np.round(np.arange(a, b + c / 2, c), 4).tolist())
     else:
         taus = tuple(comma_floats(thresholds, "--thresholds"))
-    try:
+    with stop_cleanly("proposals", also=(FileNotFoundError,)):
         cfg = TAGConfig(
             thresholds=taus,
             tolerances=tuple(comma_floats(tolerances, "--tolerances")),
@@ -113,6 +112,4 @@ def proposals(
                 result[path.stem] = video_proposals(s, durations.get(path.stem), config=cfg)
                 update(k + 1, len(files))
         write_proposals(out, result)
-    except (FileNotFoundError, ValueError, CoinFormatError) as exc:
-        raise fail(exc) from None
     console.print(f"wrote proposals of {len(result)} videos to [bold]{out}[/bold]")

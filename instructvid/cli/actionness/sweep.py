@@ -19,8 +19,8 @@ from instructvid.cli.actionness.options import (
     FEATURES_OPT,
     SEED_OPT,
     comma_floats,
-    fail,
 )
+from instructvid.cli.stop import stop_cleanly
 from instructvid.progress import console, progress_bar
 
 __all__ = ["sweep"]
@@ -57,15 +57,14 @@ def sweep(
     device: str = DEVICE_OPT,
 ) -> None:
     """Ablations of range d and clips M (thesis Fig. 4.4): one model per value; resumable."""
+    from instructvid.actionness.config import TrainConfig
     from instructvid.actionness.eval.sets import coin_eval_set, crosstask_eval_set
-    from instructvid.actionness.sampling import TrainEvalOverlapError
     from instructvid.actionness.sweep import run_sweep
-    from instructvid.actionness.train import TrainConfig
     from instructvid.actionness.video_selection import training_selection
 
     if (annotations is None) == (crosstask is None):
         raise typer.BadParameter("give exactly one of --annotations and --crosstask")
-    try:
+    with stop_cleanly("sweep", also=(FileNotFoundError,)):
         d_values = [int(x) for x in comma_floats(ranges, "--ranges")]
         m_values = [int(x) for x in comma_floats(clips_list, "--clips-list")]
         base = TrainConfig(
@@ -97,8 +96,6 @@ def sweep(
                 device=device,
                 progress=update,
             )
-    except (TrainEvalOverlapError, FileNotFoundError, ValueError) as exc:
-        raise fail(exc) from None
     table = Table(title="Ablations — frame AP %")
     for col in ("range d (s)", "M", "AP %", "per-video %"):
         table.add_column(col, justify="right")

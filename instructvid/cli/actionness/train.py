@@ -19,8 +19,8 @@ from instructvid.cli.actionness.options import (
     DEVICE_OPT,
     FEATURES_OPT,
     SEED_OPT,
-    fail,
 )
+from instructvid.cli.stop import stop_cleanly
 from instructvid.progress import console, progress_bar
 
 __all__ = ["train"]
@@ -90,11 +90,11 @@ def train(
     ),
 ) -> None:
     """Train S and F by order verification; resumes from RUN/checkpoint.pt when interrupted."""
-    from instructvid.actionness.sampling import TrainEvalOverlapError
-    from instructvid.actionness.train import RunMismatchError, TrainConfig, train_actionness
+    from instructvid.actionness.config import TrainConfig
+    from instructvid.actionness.train import train_actionness
     from instructvid.actionness.video_selection import training_selection
 
-    try:
+    with stop_cleanly("training", also=(FileNotFoundError,)):
         config = TrainConfig(
             range_s=range_s,
             n_clips=clips,
@@ -136,8 +136,6 @@ def train(
                 engine=engine,
                 progress=update,
             )
-    except (TrainEvalOverlapError, RunMismatchError, ValueError, FileNotFoundError) as exc:
-        raise fail(exc) from None
     table = Table(title=f"order verification — {result.n_eligible}/{result.n_videos} videos used")
     for col in ("epoch", "lr", "loss", "accuracy", "seq/s"):
         table.add_column(col, justify="right")

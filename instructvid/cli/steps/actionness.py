@@ -60,8 +60,8 @@ def actionness_scorer(
 ) -> tuple[Callable[[np.ndarray], np.ndarray], dict[str, Any]]:
     """(score_fn (T, d) → (T,), identity) of an actionness model; the actionness library does
     the work (load_model, score_video with 1 s clips on one torch thread, as `actionness score`)."""
+    from instructvid.actionness.model_io import load_model
     from instructvid.actionness.proposals import score_video
-    from instructvid.actionness.train import load_model
     from instructvid.runtime import limit_torch_threads
     from instructvid.steps.benchmark.actionness import file_identity
 

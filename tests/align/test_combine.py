@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from instructvid.actionness.combine import choose_alpha, combine_scores, localize_with_actionness
+from instructvid.align.combine import choose_alpha, combine_scores, localize_with_actionness
 from instructvid.align.dp import ordered_assignment
 
 
@@ -52,14 +52,6 @@ def test_actionness_fixes_background_and_alpha_is_chosen_on_validation() -> None
     assert choice.alpha == 0.5  # ties go to the smallest alpha
     with pytest.raises(ValueError, match="at least one validation video"):
         choose_alpha([])
-
-
-def test_functions_live_in_align_and_are_re_exported() -> None:
-    from instructvid.actionness import combine as old
-    from instructvid.align import combine as new
-
-    for name in ("choose_alpha", "combine_scores", "localize_with_actionness", "AlphaChoice"):
-        assert getattr(old, name) is getattr(new, name)
 
 
 def test_choose_alpha_with_task_ids_uses_the_mean_over_tasks() -> None:
