@@ -42,7 +42,7 @@ import numpy as np
 
 from instructvid.io.atomic import atomic_open, atomic_save_npy
 from instructvid.io.errors import FormatError
-from instructvid.io.ids import check_id, safe_join
+from instructvid.io.ids import UnsafePathError, check_id, safe_join
 from instructvid.types import PathLike
 
 __all__ = [
@@ -515,17 +515,17 @@ class CrossTaskPaths:
         return self.release / "annotations"
 
     def annotation(self, task_id: str, video_id: str) -> Path:
-        """``annotations/<task>_<vid>.csv`` (:class:`~instructvid.io.ids.UnsafePathError` if it
-        leaves the folder)."""
-        return safe_join(self.annotations, f"{task_id}_{video_id}.csv")
+        """``annotations/<task>_<vid>.csv``; a :class:`CrossTaskFormatError` if the path leaves
+        the folder (:func:`instructvid.io.ids.safe_join`)."""
+        return _confined(self.annotations, f"{task_id}_{video_id}.csv")
 
     def constraint(self, task_id: str, video_id: str) -> Path:
         """``<constraints>/<task>_<vid>.csv``, confined to the folder."""
-        return safe_join(self.constraints, f"{task_id}_{video_id}.csv")
+        return _confined(self.constraints, f"{task_id}_{video_id}.csv")
 
     def feature(self, video_id: str) -> Path:
         """``<features>/<vid>.npy``, confined to the folder."""
-        return safe_join(self.features, f"{video_id}.npy")
+        return _confined(self.features, f"{video_id}.npy")
 
 
 @dataclass
@@ -701,11 +701,20 @@ def _check_or_collect(
     try:
         check_id(value, path=path, line=line, what=what)
     except FormatError as exc:
+        error = CrossTaskFormatError(exc.path, exc.problem, line=exc.line)
         if invalid_ids is None:
-            raise
-        invalid_ids.append(exc)
+            raise error from None
+        invalid_ids.append(error)
         return False
     return True
+
+
+def _confined(folder: Path, name: str) -> Path:
+    """:func:`instructvid.io.ids.safe_join` raising a :class:`CrossTaskFormatError`."""
+    try:
+        return safe_join(folder, name)
+    except UnsafePathError as exc:
+        raise CrossTaskFormatError(exc.path, exc.problem) from None
 
 
 def _read_lines(path: Path) -> list[str]:
