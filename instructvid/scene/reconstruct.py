@@ -49,6 +49,7 @@ from pathlib import Path
 import numpy as np
 
 from instructvid.io.atomic import atomic_open, atomic_write_json
+from instructvid.io.ids import check_id, safe_join
 from instructvid.types import PathLike, ProgressCallback
 
 __all__ = [
@@ -261,9 +262,15 @@ def quiet_pycolmap(level: int = 2) -> None:
 
 
 def input_name(path: PathLike) -> str:
-    """The name of an input: a video's file stem, a folder's name."""
-    p = Path(path)
-    return p.name if p.is_dir() else p.stem
+    """The name of an input: a video's file stem, a folder's name (of the absolute path, so
+    ``..`` names the parent folder).
+
+    Raises:
+        FormatError: the name is not a valid id (letters, digits, ``-``, ``_``, ``.``; see
+            :func:`instructvid.io.ids.check_id`): output folders are named after it.
+    """
+    p = Path(os.path.abspath(path))
+    return check_id(p.name if p.is_dir() else p.stem, path=path, what="input name")
 
 
 def _frames_of_input(
@@ -292,7 +299,7 @@ def _frames_of_input(
         raise FileNotFoundError(f"input not found: {src}")
     import cv2
 
-    frame_dir = out / "frames" / name
+    frame_dir = safe_join(out / "frames", name)
     frame_dir.mkdir(parents=True, exist_ok=True)
     names = []
     for _, t, rgb in sample_frames(src, conf.n_frames, method=conf.sampling, seed=conf.seed):
@@ -336,7 +343,7 @@ def reconstruct_input(
     conf.check()
     src, out = Path(src), Path(out)
     name = input_name(src)
-    model_root = out / "models" / name
+    model_root = safe_join(out / "models", name)
     if not overwrite:
         done = _finished(model_root, conf)
         if done is not None:
@@ -346,7 +353,7 @@ def reconstruct_input(
     stages = {"frames": time.perf_counter() - start}
 
     # 1. local features
-    feat_path = out / "features" / f"{name}.npz"
+    feat_path = safe_join(out / "features", f"{name}.npz")
     extractor = make_extractor(
         conf.extractor,
         max_features=conf.max_features,
@@ -360,7 +367,7 @@ def reconstruct_input(
     stages["features"] = time.perf_counter() - start - sum(stages.values())
 
     # 2. database: images, keypoints, exhaustive mutual-NN matches, two-view geometry
-    work = out / "work" / name
+    work = safe_join(out / "work", name)
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
@@ -427,7 +434,7 @@ def reconstruct_input(
     )
 
     # 4. write the kept models, then the summary (the "done" marker) last
-    tmp_root = out / "models" / f".{name}.tmp"
+    tmp_root = safe_join(out / "models", f".{name}.tmp")
     if tmp_root.exists():
         shutil.rmtree(tmp_root)
     models = []
@@ -514,7 +521,7 @@ def reconstruct(
             raise FileNotFoundError(f"input not found: {p}")
     if not overwrite:
         for n in names:
-            _finished(out / "models" / n, conf)
+            _finished(safe_join(out / "models", n), conf)
     out.mkdir(parents=True, exist_ok=True)
     jobs = [(str(p), str(out), asdict(conf), overwrite) for p in paths]
     summaries = parallel_map(
@@ -556,11 +563,11 @@ def load_models(out: PathLike) -> list[ModelRef]:
             refs.append(
                 ModelRef(
                     m["id"],
-                    s["name"],
+                    check_id(s["name"], path=summary_path, what="input name"),
                     k,
-                    out / m["path"],
+                    safe_join(out, m["path"]),
                     Path(s["image_dir"]),
-                    out / s["features"],
+                    safe_join(out, s["features"]),
                     m["images"],
                     m["points"],
                     s.get("run_id", ""),

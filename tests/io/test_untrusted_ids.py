@@ -15,7 +15,12 @@ import numpy as np
 import pytest
 
 from instructvid.io.coin import read_coin
-from instructvid.io.crosstask import CrossTaskData, read_task_cards, read_video_list
+from instructvid.io.crosstask import (
+    CrossTaskData,
+    CrossTaskFormatError,
+    read_task_cards,
+    read_video_list,
+)
 from instructvid.io.crosstask_check import check_dataset
 from instructvid.io.errors import FormatError
 from instructvid.io.ids import UnsafePathError, is_valid_id, json_key_line
@@ -89,7 +94,7 @@ def test_a_feature_symlink_out_of_its_folder_is_refused(tmp_path: Path) -> None:
     feature.unlink()
     os.symlink(outside, feature)
     data = CrossTaskData.open(root)
-    with pytest.raises(UnsafePathError, match="leads outside"):
+    with pytest.raises(CrossTaskFormatError, match="leads outside"):
         data.features("a")
     errors = [str(p) for p in check_dataset(root) if p.severity == "error"]
     assert any("a.npy" in e and "leads outside" in e for e in errors)

@@ -66,6 +66,7 @@ from instructvid.actionness.video_selection import (
     read_id_list as read_id_list,
 )
 from instructvid.actionness.video_selection import training_selection
+from instructvid.io.ids import safe_join
 from instructvid.io.proposals import VideoProposals, write_proposals
 from instructvid.metrics.actionness import (
     ARAN,
@@ -194,7 +195,7 @@ def evaluate_methods(
         res.profile = _profile_mean(profiles)
         write_frame_ap_json(out, res, eval_set)
         if proposals:
-            write_proposals(out / "proposals" / f"{src.name}.json", props)
+            write_proposals(safe_join(out / "proposals", f"{src.name}.json"), props)
             res.aran = _aran(eval_set, props)
             write_ar_an_json(out, res, eval_set)
         results[src.name] = res

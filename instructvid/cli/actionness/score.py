@@ -36,6 +36,7 @@ def score(
     from instructvid.actionness.video_selection import read_id_list
     from instructvid.io.atomic import atomic_save_npy
     from instructvid.io.crosstask import CrossTaskFormatError, open_features
+    from instructvid.io.ids import safe_join
     from instructvid.runtime import limit_torch_threads
 
     try:
@@ -47,9 +48,9 @@ def score(
         with progress_bar("scoring") as update, limit_torch_threads(1):
             for k, vid in enumerate(ids):
                 s = score_video(
-                    net, open_features(Path(features) / f"{vid}.npy"), clip_seconds=clip_seconds
+                    net, open_features(safe_join(features, f"{vid}.npy")), clip_seconds=clip_seconds
                 )
-                atomic_save_npy(Path(out) / f"{vid}.npy", s)
+                atomic_save_npy(safe_join(out, f"{vid}.npy"), s)
                 update(k + 1, len(ids))
     except (FileNotFoundError, ValueError, CrossTaskFormatError) as exc:
         raise fail(exc) from None
