@@ -181,3 +181,19 @@ def test_scene_reconstruct_names_a_dot_dot_input_after_the_real_folder(tmp_path:
     (tmp_path / "scene_01" / "sub").mkdir(parents=True)
     assert input_name(tmp_path / "scene_01" / "sub" / "..") == "scene_01"
     assert input_name(tmp_path / "scene_01" / "video.mp4") == "video"
+
+
+def test_actionness_proposals_refuse_a_score_symlink_out_of_its_folder(tmp_path: Path) -> None:
+    scores = tmp_path / "scores"
+    scores.mkdir()
+    np.save(scores / "v1.npy", np.linspace(0, 1, 40))
+    np.save(tmp_path / "secret.npy", np.linspace(0, 1, 40))
+    os.symlink(tmp_path / "secret.npy", scores / "v2.npy")
+    out = tmp_path / "p.json"
+    args = ["actionness", "proposals", "--scores", str(scores), "--out", str(out)]
+    result = runner.invoke(app, args, env={"COLUMNS": "300"})
+    assert result.exit_code == 2, result.output
+    assert "leads outside" in " ".join(result.output.split())
+    assert not out.exists()
+    (scores / "v2.npy").unlink()
+    assert runner.invoke(app, args).exit_code == 0 and out.is_file()

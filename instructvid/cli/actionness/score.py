@@ -85,6 +85,7 @@ def proposals(
 
     from instructvid.actionness.proposals import TAGConfig, video_proposals
     from instructvid.io.coin import CoinFormatError, read_coin
+    from instructvid.io.ids import safe_join
     from instructvid.io.proposals import write_proposals
 
     if ":" in thresholds:
@@ -110,7 +111,7 @@ def proposals(
         result = {}
         with progress_bar("proposals") as update:
             for k, path in enumerate(files):
-                s = np.load(path, allow_pickle=False)
+                s = np.load(safe_join(scores, path.name), allow_pickle=False)
                 result[path.stem] = video_proposals(s, durations.get(path.stem), config=cfg)
                 update(k + 1, len(files))
         write_proposals(out, result)
