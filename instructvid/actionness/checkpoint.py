@@ -42,7 +42,7 @@ def resume_checkpoint(
     """
     if not path.is_file():
         return [], 0
-    ckpt = torch.load(path, map_location=device, weights_only=False)
+    ckpt = torch.load(path, map_location=device, weights_only=True)
     if ckpt.get("config") != run_key or ckpt.get("store") != fingerprint:
         raise RunMismatchError(
             f"{path}: checkpoint of a run with other settings or training videos "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+import re
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,10 @@ def load_model(
 
     Returns:
         ``(model in eval mode, {"config": ..., "meta": ...})``.
+
+    Raises:
+        ValueError: the file holds more than weights and plain values (it is read with
+            ``weights_only=True``: nothing in it is executed).
     """
     path = Path(path)
     if path.is_dir():
@@ -44,7 +50,15 @@ def load_model(
         raise FileNotFoundError(
             f"{path}: no trained model (expected RUN/model.pt from 'actionness train')"
         )
-    state = torch.load(path, map_location="cpu", weights_only=False)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        found = re.search(r"GLOBAL ([\w.]+)", str(exc))
+        what = f" ({found.group(1)})" if found else ""
+        raise ValueError(
+            f"{path}: refused to load: it holds objects{what} besides weights and plain values, "
+            "which could run code (a model written by 'actionness train' holds none)"
+        ) from None
     model = ActionnessModel(int(state["dim"]))
     model.load_state_dict(state["state_dict"])
     model.eval()

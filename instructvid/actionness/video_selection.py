@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from instructvid.actionness.eval.sets import coin_eval_set, crosstask_eval_set
+from instructvid.io.ids import check_id, safe_join
 from instructvid.types import PathLike
 
 __all__ = ["TrainingSelection", "read_id_list", "training_selection"]
@@ -28,15 +29,18 @@ class TrainingSelection:
 
 
 def read_id_list(path: PathLike) -> list[str]:
-    """Video ids, one per line (blank lines and ``#`` comments ignored)."""
+    """Video ids, one per line (blank lines and ``#`` comments ignored; ``task,video`` lines
+    give the video). An invalid id (:func:`instructvid.io.ids.check_id`) is a FormatError
+    naming the file and the line."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: video list not found (expected one video id per line)")
     ids = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         line = line.split("#", 1)[0].strip()
         if line:
-            ids.append(line.split(",")[-1].strip() if "," in line else line)
+            vid = line.split(",")[-1].strip() if "," in line else line
+            ids.append(check_id(vid, path=path, line=number, what="video id"))
     return ids
 
 
@@ -91,7 +95,8 @@ def training_selection(
     if exclude is not None:
         eval_ids |= set(read_id_list(exclude))
         source = f"{source} / {Path(exclude).name}"
-    feats = {v: folder / f"{v}.npy" for v in train_ids if (folder / f"{v}.npy").is_file()}
+    paths = {v: safe_join(folder, f"{v}.npy") for v in train_ids}
+    feats = {v: p for v, p in paths.items() if p.is_file()}
     missing = len(train_ids) - len(feats)
     if videos is not None and missing:
         first = next(v for v in train_ids if v not in feats)

@@ -48,6 +48,7 @@ from instructvid.demo.config import (
 from instructvid.demo.report import DemoTable, console_tables, write_report
 from instructvid.demo.stages import ProgressFn, Stages, StageTiming, cpu_seconds
 from instructvid.io.atomic import skip_fsync
+from instructvid.io.ids import safe_join
 
 N_STAGES = 11
 
@@ -334,5 +335,5 @@ def _scene(stages: Stages, out: Path, seed: int, console: Console) -> dict[str, 
         return {"skipped": reason}
     overlay = pck.get("overlay")  # a file name in transfer_dir/overlays, relative to out:
     if overlay:
-        overlay = (transfer_dir / "overlays" / overlay).relative_to(out).as_posix()
+        overlay = safe_join(transfer_dir / "overlays", overlay).relative_to(out).as_posix()
     return {"render": rendered, **models, "graph": aligned, "pck": pck, "overlay": overlay}

@@ -19,6 +19,8 @@ video's duration is accepted as it is (the real annotations hold one such segmen
 it to the video.
 
 Bad input raises :class:`CoinFormatError`, naming the file, the video and what was expected.
+Video ids (the database keys) are untrusted and checked with :func:`instructvid.io.ids.check_id`
+(an invalid one is a :class:`~instructvid.io.errors.FormatError` naming the file and its line).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import numpy as np
 
 from instructvid.io.atomic import atomic_write_json
 from instructvid.io.errors import FormatError
+from instructvid.io.ids import check_id, is_valid_id, json_key_line
 from instructvid.types import PathLike
 
 __all__ = [
@@ -106,6 +109,7 @@ def read_coin(path: PathLike, subset: str | Iterable[str] | None = None) -> dict
         ``{video_id: CoinVideo}`` in file order.
 
     Raises:
+        FormatError: a video id that is not a valid id (``../x``, ``a/b``, ...), with its line.
         CoinFormatError: missing or unreadable file, no ``"database"`` object, a video without a
             positive finite ``duration``, without ``subset`` or ``annotation``, a segment that is
             not two finite numbers ``[start, end]`` with ``0 <= start <= end``; or a requested
@@ -115,7 +119,8 @@ def read_coin(path: PathLike, subset: str | Iterable[str] | None = None) -> dict
     if not path.is_file():
         raise CoinFormatError(path, "file not found (expected a COIN.json-layout annotation file)")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CoinFormatError(path, f"not valid UTF-8 JSON ({exc})") from None
     if not isinstance(data, dict) or not isinstance(data.get("database"), dict):
@@ -132,7 +137,9 @@ def read_coin(path: PathLike, subset: str | Iterable[str] | None = None) -> dict
     videos: dict[str, CoinVideo] = {}
     subsets_seen: set[str] = set()
     for vid, entry in data["database"].items():
-        video = _parse_video(path, str(vid), entry)
+        if not is_valid_id(vid):
+            check_id(vid, path=path, line=json_key_line(text, vid), what="video id")
+        video = _parse_video(path, vid, entry)
         subsets_seen.add(video.subset)
         if wanted is None or video.subset in wanted:
             videos[video.video_id] = video

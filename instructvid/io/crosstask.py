@@ -24,6 +24,10 @@ Units: times in step CSVs are **seconds** (floats); feature row ``t`` is second 
 
 Bad input raises :class:`CrossTaskFormatError`, which names the file, the line and what was
 expected. Features are opened memory-mapped and never loaded whole.
+
+Task and video ids are untrusted: they are checked where they are read
+(:func:`instructvid.io.ids.check_id`) and every path built from them goes through
+:func:`instructvid.io.ids.safe_join`, which refuses one that leaves its folder.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ import numpy as np
 
 from instructvid.io.atomic import atomic_open, atomic_save_npy
 from instructvid.io.errors import FormatError
+from instructvid.io.ids import UnsafePathError, check_id, safe_join
 from instructvid.types import PathLike
 
 __all__ = [
@@ -131,8 +136,16 @@ class Segment:
 # Task cards
 
 
-def read_task_cards(path: PathLike) -> dict[str, Task]:
+def read_task_cards(
+    path: PathLike, *, invalid_ids: list[FormatError] | None = None
+) -> dict[str, Task]:
     """Read a task-card file (``tasks_primary.txt`` / ``tasks_related.txt``).
+
+    Args:
+        path: the file.
+        invalid_ids: when given, a card whose task id is not a valid id
+            (:func:`instructvid.io.ids.check_id`) is skipped and its error appended here instead
+            of raised (``steps check`` lists them all).
 
     Returns:
         ``{task_id: Task}`` in file order.
@@ -140,6 +153,7 @@ def read_task_cards(path: PathLike) -> dict[str, Task]:
     Raises:
         CrossTaskFormatError: missing file, truncated card, a step count that is not an integer or
             disagrees with the step list, an empty step, or a duplicated task id.
+        FormatError: a task id that is not a valid id (unless ``invalid_ids`` is given).
     """
     path = Path(path)
     lines = _read_lines(path)
@@ -158,6 +172,7 @@ def read_task_cards(path: PathLike) -> dict[str, Task]:
                 line=i + 1,
             )
         task_id, title, url, count_text, steps_text = (s.strip() for s in lines[i : i + 5])
+        valid = _check_or_collect(task_id, path, i + 1, "task id", invalid_ids)
         try:
             count = int(count_text)
         except ValueError:
@@ -179,7 +194,8 @@ def read_task_cards(path: PathLike) -> dict[str, Task]:
             raise CrossTaskFormatError(path, f"task {task_id} has no steps", line=i + 4)
         if task_id in tasks:
             raise CrossTaskFormatError(path, f"task id {task_id} appears twice", line=i + 1)
-        tasks[task_id] = Task(task_id=task_id, title=title, url=url, steps=steps)
+        if valid:
+            tasks[task_id] = Task(task_id=task_id, title=title, url=url, steps=steps)
         i += 5
         if i < n and lines[i].strip():
             raise CrossTaskFormatError(
@@ -209,12 +225,21 @@ def write_task_cards(path: PathLike, tasks: Iterable[Task]) -> Path:
 # Video lists
 
 
-def read_video_list(path: PathLike) -> list[VideoEntry]:
+def read_video_list(
+    path: PathLike, *, invalid_ids: list[FormatError] | None = None
+) -> list[VideoEntry]:
     """Read ``videos.csv`` / ``videos_val.csv`` (``task_id,video_id,url``, no header).
+
+    Args:
+        path: the file.
+        invalid_ids: when given, a line whose task or video id is not a valid id is skipped and
+            its error appended here instead of raised.
 
     Raises:
         CrossTaskFormatError: a line without at least task and video ids, or a repeated
             (task, video) pair.
+        FormatError: a task or video id that is not a valid id (``../x``, ``a/b``, ...), naming
+            the file and the line (unless ``invalid_ids`` is given).
     """
     path = Path(path)
     entries: list[VideoEntry] = []
@@ -233,6 +258,13 @@ def read_video_list(path: PathLike) -> list[VideoEntry]:
             parts[2].strip() if len(parts) > 2 else "",
             line=number,
         )
+        if not all(
+            [
+                _check_or_collect(entry.task_id, path, number, "task id", invalid_ids),
+                _check_or_collect(entry.video_id, path, number, "video id", invalid_ids),
+            ]
+        ):
+            continue
         key = (entry.task_id, entry.video_id)
         if key in seen:
             raise CrossTaskFormatError(
@@ -483,13 +515,17 @@ class CrossTaskPaths:
         return self.release / "annotations"
 
     def annotation(self, task_id: str, video_id: str) -> Path:
-        return self.annotations / f"{task_id}_{video_id}.csv"
+        """``annotations/<task>_<vid>.csv``; a :class:`CrossTaskFormatError` if the path leaves
+        the folder (:func:`instructvid.io.ids.safe_join`)."""
+        return _confined(self.annotations, f"{task_id}_{video_id}.csv")
 
     def constraint(self, task_id: str, video_id: str) -> Path:
-        return self.constraints / f"{task_id}_{video_id}.csv"
+        """``<constraints>/<task>_<vid>.csv``, confined to the folder."""
+        return _confined(self.constraints, f"{task_id}_{video_id}.csv")
 
     def feature(self, video_id: str) -> Path:
-        return self.features / f"{video_id}.npy"
+        """``<features>/<vid>.npy``, confined to the folder."""
+        return _confined(self.features, f"{video_id}.npy")
 
 
 @dataclass
@@ -519,8 +555,14 @@ class CrossTaskData:
         release: PathLike | None = None,
         features: PathLike | None = None,
         constraints: PathLike | None = None,
+        invalid_ids: list[FormatError] | None = None,
     ) -> CrossTaskData:
-        """Read task cards and video lists of a ``DATA`` folder (features stay on disk)."""
+        """Read task cards and video lists of a ``DATA`` folder (features stay on disk).
+
+        Every task and video id is checked (:func:`instructvid.io.ids.check_id`): an invalid one
+        raises, or, when ``invalid_ids`` is given, is skipped (with the videos of a skipped task)
+        and its error appended there.
+        """
         paths = CrossTaskPaths.from_root(
             root, release=release, features=features, constraints=constraints
         )
@@ -528,17 +570,28 @@ class CrossTaskData:
             raise CrossTaskFormatError(
                 paths.release, "release folder not found (expected tasks_primary.txt, videos.csv …)"
             )
-        primary = read_task_cards(paths.tasks_primary)
-        related = read_task_cards(paths.tasks_related) if paths.tasks_related.exists() else {}
+        primary = read_task_cards(paths.tasks_primary, invalid_ids=invalid_ids)
+        related = (
+            read_task_cards(paths.tasks_related, invalid_ids=invalid_ids)
+            if paths.tasks_related.exists()
+            else {}
+        )
         overlap = set(primary) & set(related)
         if overlap:
             raise CrossTaskFormatError(
                 paths.tasks_related, f"task ids also in tasks_primary.txt: {sorted(overlap)}"
             )
         tasks = {**primary, **related}
-        videos = _group_videos(read_video_list(paths.videos), tasks, paths.videos)
+        videos = _group_videos(
+            read_video_list(paths.videos, invalid_ids=invalid_ids), tasks, paths.videos, invalid_ids
+        )
         val = (
-            _group_videos(read_video_list(paths.videos_val), tasks, paths.videos_val)
+            _group_videos(
+                read_video_list(paths.videos_val, invalid_ids=invalid_ids),
+                tasks,
+                paths.videos_val,
+                invalid_ids,
+            )
             if paths.videos_val.exists()
             else {}
         )
@@ -621,16 +674,46 @@ class CrossTaskData:
 
 
 def _group_videos(
-    entries: Sequence[VideoEntry], tasks: dict[str, Task], source: Path
+    entries: Sequence[VideoEntry],
+    tasks: dict[str, Task],
+    source: Path,
+    invalid_ids: list[FormatError] | None = None,
 ) -> dict[str, list[str]]:
     grouped: dict[str, list[str]] = {}
     for e in entries:
         if e.task_id not in tasks:
-            raise CrossTaskFormatError(
+            error = CrossTaskFormatError(
                 source, f"task id {e.task_id} is not in any task-card file", line=e.line
             )
+            if invalid_ids is None:
+                raise error
+            invalid_ids.append(error)
+            continue
         grouped.setdefault(e.task_id, []).append(e.video_id)
     return grouped
+
+
+def _check_or_collect(
+    value: str, path: Path, line: int, what: str, invalid_ids: list[FormatError] | None
+) -> bool:
+    """Whether ``value`` is a valid id; raises, or appends to ``invalid_ids`` when given."""
+    try:
+        check_id(value, path=path, line=line, what=what)
+    except FormatError as exc:
+        error = CrossTaskFormatError(exc.path, exc.problem, line=exc.line)
+        if invalid_ids is None:
+            raise error from None
+        invalid_ids.append(error)
+        return False
+    return True
+
+
+def _confined(folder: Path, name: str) -> Path:
+    """:func:`instructvid.io.ids.safe_join` raising a :class:`CrossTaskFormatError`."""
+    try:
+        return safe_join(folder, name)
+    except UnsafePathError as exc:
+        raise CrossTaskFormatError(exc.path, exc.problem) from None
 
 
 def _read_lines(path: Path) -> list[str]:

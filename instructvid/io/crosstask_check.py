@@ -12,10 +12,10 @@ from pathlib import Path
 
 from instructvid.io.crosstask import (
     CrossTaskData,
-    CrossTaskFormatError,
     CrossTaskPaths,
     parse_segment_line,
 )
+from instructvid.io.errors import FormatError
 from instructvid.types import ProgressCallback
 
 
@@ -33,7 +33,7 @@ class Problem:
         return f"{self.severity}: {where}: {self.message}"
 
 
-def _from_error(exc: CrossTaskFormatError) -> Problem:
+def _from_error(exc: FormatError) -> Problem:
     return Problem("error", exc.path, exc.problem, exc.line)
 
 
@@ -53,7 +53,10 @@ def check_dataset(
     finite (T, D) feature file with T at least the task's number of steps, annotations and
     constraints whose steps lie in 1..K with 0 <= start <= end, and segments that fit inside
     the features (a warning: they are clipped when read). Primary-task videos without an
-    annotation file are reported as warnings.
+    annotation file are reported as warnings. A task or video id that is not a valid id
+    (:func:`instructvid.io.ids.check_id`: ``../x``, ``a/b``, ...) is an error naming its file and
+    line, and the video (or task) is not looked at further; so is a feature, annotation or
+    constraint file whose resolved path leaves its folder (a symlink elsewhere).
 
     Returns:
         the problems, errors and warnings, in the order found (empty when all is well).
@@ -62,11 +65,14 @@ def check_dataset(
         paths = CrossTaskPaths.from_root(
             root, release=release, features=features, constraints=constraints
         )
-        data = CrossTaskData.open(root, release=release, features=features, constraints=constraints)
-    except CrossTaskFormatError as exc:
+        invalid: list[FormatError] = []
+        data = CrossTaskData.open(
+            root, release=release, features=features, constraints=constraints, invalid_ids=invalid
+        )
+    except FormatError as exc:
         # Nothing else can be checked without the cards and the lists.
         return [_from_error(exc)]
-    problems: list[Problem] = []
+    problems: list[Problem] = [_from_error(exc) for exc in invalid]
     all_videos = {(t, v) for t, v in data.iter_videos()}
     for task_id, vids in data.val_videos.items():
         for vid in vids:
@@ -86,7 +92,7 @@ def check_dataset(
         if n_frames == -1:
             try:
                 n_frames = int(data.features(vid, check_finite=check_finite).shape[0])
-            except CrossTaskFormatError as exc:
+            except FormatError as exc:
                 problems.append(_from_error(exc))
                 n_frames = None
             checked_features[vid] = n_frames
@@ -99,10 +105,12 @@ def check_dataset(
                     f"{task.n_steps} steps; expected at least one second per step",
                 )
             )
-        for kind, path in (
-            ("annotation", paths.annotation(task_id, vid)),
-            ("constraint", paths.constraint(task_id, vid)),
-        ):
+        for kind, where in (("annotation", paths.annotation), ("constraint", paths.constraint)):
+            try:
+                path = where(task_id, vid)
+            except FormatError as exc:  # a symlink out of its folder
+                problems.append(_from_error(exc))
+                continue
             if not path.is_file():
                 if kind == "annotation" and task_id in data.primary:
                     problems.append(
@@ -127,7 +135,7 @@ def _check_step_file(path: Path, n_steps: int, n_frames: int | None) -> list[Pro
             continue
         try:
             segment = parse_segment_line(line, n_steps=n_steps, path=path, line=number)
-        except CrossTaskFormatError as exc:
+        except FormatError as exc:
             problems.append(_from_error(exc))
             continue
         if n_frames is not None and segment.rows().stop > n_frames:

@@ -12,6 +12,7 @@ An id is a non-empty string of ASCII letters, digits, ``-``, ``_`` and ``.``, no
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -19,15 +20,30 @@ from pathlib import Path
 from instructvid.io.errors import FormatError
 from instructvid.types import PathLike
 
-__all__ = ["ID_PATTERN", "MAX_ID_LENGTH", "UnsafePathError", "check_id", "is_valid_id", "safe_join"]
+__all__ = [
+    "ID_PATTERN",
+    "MAX_ID_LENGTH",
+    "UnsafePathError",
+    "check_id",
+    "is_valid_id",
+    "json_key_line",
+    "safe_join",
+]
 
 MAX_ID_LENGTH = 255
 #: What an id may contain.
 ID_PATTERN = re.compile(r"[A-Za-z0-9._-]+")
 
 
-class UnsafePathError(ValueError):
-    """A path built from data would leave its folder."""
+class UnsafePathError(FormatError):
+    """A path built from data would leave its folder.
+
+    A :class:`~instructvid.io.errors.FormatError` (so a ``ValueError``): ``path`` is the path
+    that was refused, ``problem`` says which name led where.
+    """
+
+    def __init__(self, path: PathLike, problem: str) -> None:
+        super().__init__(path, problem)
 
 
 def is_valid_id(value: object) -> bool:
@@ -85,12 +101,29 @@ def safe_join(folder: PathLike, *names: str) -> Path:
     base = Path(folder)
     for name in names:
         if not isinstance(name, str) or not name or "\x00" in name or "\\" in name:
-            raise UnsafePathError(f"refused to build a path in {base} from the name {name!r}")
+            raise UnsafePathError(
+                base,
+                f"refused to build a path in this folder from the name {name!r} (empty, or "
+                "holding a NUL byte or a backslash)",
+            )
     joined = base.joinpath(*names)
     root = os.path.realpath(base)
     target = os.path.realpath(joined)
     if os.path.commonpath([root, target]) != root or target == root:
         raise UnsafePathError(
-            f"refused to use {str(joined)!r}: the name {'/'.join(names)!r} leads outside {base}"
+            joined,
+            f"refused: the name {'/'.join(names)!r} leads outside the folder {str(base)!r}",
         )
     return joined
+
+
+def json_key_line(text: str, key: str) -> int | None:
+    """1-based line of the first ``"key":`` in JSON ``text`` (for error messages), or ``None``.
+
+    JSON readers use it to name the line of an invalid id that is an object key.
+    """
+    for encoded in dict.fromkeys((json.dumps(key, ensure_ascii=False), json.dumps(key))):
+        match = re.search(re.escape(encoded) + r"\s*:", text)
+        if match is not None:
+            return text.count("\n", 0, match.start()) + 1
+    return None

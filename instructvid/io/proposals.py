@@ -7,7 +7,8 @@ Layout (the one ActivityNet's ``Evaluation/eval_proposal.py`` reads)::
      "external_data": {}}
 
 Times are **seconds**; a higher score means a more confident proposal. Bad input raises
-:class:`ProposalFormatError`, naming the file, the video and the proposal index.
+:class:`ProposalFormatError`, naming the file, the video and the proposal index. Video ids (the
+keys of ``"results"``) are untrusted and checked with :func:`instructvid.io.ids.check_id`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import numpy as np
 
 from instructvid.io.atomic import atomic_write_json
 from instructvid.io.errors import FormatError
+from instructvid.io.ids import check_id, is_valid_id, json_key_line
 from instructvid.types import PathLike
 
 __all__ = [
@@ -74,6 +76,7 @@ def read_proposals(path: PathLike) -> tuple[str, dict[str, VideoProposals]]:
         ``(version, {video_id: VideoProposals})``.
 
     Raises:
+        FormatError: a video id that is not a valid id (``../x``, ``a/b``, ...), with its line.
         ProposalFormatError: missing/unreadable file, missing ``"results"`` object, a video whose
             value is not a list, a proposal without ``"segment": [start, end]`` (finite,
             ``start <= end``) or without a finite numeric ``"score"``.
@@ -82,7 +85,8 @@ def read_proposals(path: PathLike) -> tuple[str, dict[str, VideoProposals]]:
     if not path.is_file():
         raise ProposalFormatError(path, "file not found (expected an ActivityNet proposal JSON)")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ProposalFormatError(path, f"not valid UTF-8 JSON ({exc})") from None
     if not isinstance(data, dict) or not isinstance(data.get("results"), dict):
@@ -92,6 +96,8 @@ def read_proposals(path: PathLike) -> tuple[str, dict[str, VideoProposals]]:
     version = str(data.get("version", ""))
     out: dict[str, VideoProposals] = {}
     for vid, items in data["results"].items():
+        if not is_valid_id(vid):
+            check_id(vid, path=path, line=json_key_line(text, vid), what="video id")
         if not isinstance(items, list):
             raise ProposalFormatError(
                 path, f"expected a list of proposals, found {type(items).__name__}", vid

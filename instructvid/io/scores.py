@@ -16,6 +16,11 @@ tasks needs the sub-folders. Any real dtype is accepted and read as float64; val
 finite. ``T`` must equal the video's number of feature rows and ``K`` the task's number of
 steps when the caller knows them (``n_seconds=``, ``n_steps=``).
 
+File names are built from untrusted ids with :func:`instructvid.io.ids.safe_join`: a path that
+leaves its folder (``../x``, a symlink elsewhere) raises
+:class:`~instructvid.io.ids.UnsafePathError` (a ``ValueError``) before anything is read or
+written.
+
 Errors name the file and what was expected: a missing file raises
 :class:`ScoreFileNotFoundError` (a ``FileNotFoundError`` and a ``ValueError``), a malformed
 one :class:`ScoreFileError` (a ``ValueError``). Writers check the same rules and write
@@ -32,6 +37,7 @@ import numpy as np
 
 from instructvid.io.atomic import atomic_save_npy
 from instructvid.io.errors import FormatError
+from instructvid.io.ids import check_id, safe_join
 from instructvid.types import PathLike
 
 __all__ = [
@@ -235,7 +241,10 @@ class ActionnessDir:
         _check_folder(self.root, "actionness")
 
     def path(self, video_id: str) -> Path:
-        return self.root / f"{video_id}.npy"
+        """``<root>/<video_id>.npy``; an invalid id is a FormatError naming ``root``, a path
+        leaving ``root`` (a symlink elsewhere) an UnsafePathError."""
+        check_id(video_id, path=self.root, what="video id")
+        return safe_join(self.root, f"{video_id}.npy")
 
     def has(self, video_id: str) -> bool:
         return self.path(video_id).is_file()
@@ -278,8 +287,17 @@ class StepScoresDir:
         _check_folder(self.root, "step-score")
 
     def candidates(self, task_id: str, video_id: str) -> tuple[Path, Path]:
-        """(task sub-folder path, top-level path) of a video's scores, in lookup order."""
-        return self.root / task_id / f"{video_id}.npy", self.root / f"{video_id}.npy"
+        """(task sub-folder path, top-level path) of a video's scores, in lookup order.
+
+        Raises:
+            FormatError: an invalid task or video id (``../x``, ``a/b``, ...).
+            UnsafePathError: either path leaves ``root`` (a symlink elsewhere).
+        """
+        check_id(task_id, path=self.root, what="task id")
+        check_id(video_id, path=self.root, what="video id")
+        return safe_join(self.root, task_id, f"{video_id}.npy"), safe_join(
+            self.root, f"{video_id}.npy"
+        )
 
     def path(self, task_id: str, video_id: str) -> Path | None:
         """The existing file of a video's scores, or ``None``."""

@@ -69,6 +69,7 @@ from pathlib import Path
 
 from instructvid.io.atomic import atomic_open
 from instructvid.io.errors import FormatError
+from instructvid.io.ids import check_id, is_valid_id, json_key_line, safe_join
 from instructvid.types import PathLike
 
 __all__ = [
@@ -410,10 +411,13 @@ def read_howto100m_json(path: PathLike, video_id: str | None = None) -> dict[str
     Raises:
         SubtitleFormatError: invalid JSON (with its line), or a video whose entry is not an
             object of three equally long lists of numbers / strings, or with ``end < start``.
+        FormatError: a video id (a key of the file) that is not a valid id
+            (:func:`instructvid.io.ids.check_id`), with its line.
     """
     path = Path(path)
+    text = _read_text(path)
     try:
-        data = json.loads(_read_text(path))
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SubtitleFormatError(path, f"invalid JSON: {exc.msg}", line=exc.lineno) from None
     if not isinstance(data, dict):
@@ -425,6 +429,8 @@ def read_howto100m_json(path: PathLike, video_id: str | None = None) -> dict[str
     for vid in wanted:
         if vid not in data:
             continue
+        if not is_valid_id(vid):
+            check_id(vid, path=path, line=json_key_line(text, vid), what="video id")
         out[vid] = _howto_cues(path, vid, data[vid])
     return out
 
@@ -510,10 +516,15 @@ def read_words(path: PathLike, *, video_id: str | None = None) -> list[TimedWord
 
 def find_subtitles(folder: PathLike, video_id: str) -> Path | None:
     """The subtitle file of ``video_id`` in ``folder`` (first of ``<vid>`` + each suffix of
-    :data:`SUBTITLE_SUFFIXES`), or ``None``."""
+    :data:`SUBTITLE_SUFFIXES`), or ``None``.
+
+    Raises:
+        UnsafePathError: a candidate path leaves ``folder`` (an id like ``../x``, or a symlink
+            pointing elsewhere; :func:`instructvid.io.ids.safe_join`).
+    """
     folder = Path(folder)
     for suffix in SUBTITLE_SUFFIXES:
-        candidate = folder / f"{video_id}{suffix}"
+        candidate = safe_join(folder, f"{video_id}{suffix}")
         if candidate.is_file():
             return candidate
     return None

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from instructvid.io.atomic import atomic_write_json
+from instructvid.io.ids import safe_join
 from instructvid.scene.graph import AlignmentGraph, write_ply
 from instructvid.scene.reconstruct import ModelRef, load_models
 from instructvid.scene.similarity import DegenerateError, Similarity, ransac_umeyama
@@ -286,7 +287,7 @@ def align(
         progress(0, len(pairs))
     for k, (i, j) in enumerate(pairs):
         a, b = models[i], models[j]
-        path = cache / f"{a.ref.id.replace('/', '@')}--{b.ref.id.replace('/', '@')}.json"
+        path = safe_join(cache, f"{a.ref.id.replace('/', '@')}--{b.ref.id.replace('/', '@')}.json")
         runs = {a.ref.id: a.ref.run_id, b.ref.id: b.ref.run_id}  # models redone: stale record
         record = json.loads(path.read_text()) if path.exists() else None
         if record is None or record.get("runs", dict.fromkeys(runs, "")) != runs:

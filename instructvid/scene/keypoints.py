@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from instructvid.io.atomic import atomic_open, atomic_write_json, atomic_write_text
+from instructvid.io.ids import safe_join
 from instructvid.metrics.pck import keypoint_errors, mean_pck_curve, pck_curve
 from instructvid.scene.graph import AlignmentGraph
 from instructvid.scene.similarity import DegenerateError, Similarity, umeyama
@@ -319,7 +320,7 @@ def transfer(
                         for k, p in zip(names_s, uv, strict=True)
                     }
             atomic_write_json(
-                out_dir / "transferred" / f"{t_ref.id.replace('/', '@')}.json",
+                safe_join(out_dir / "transferred", f"{t_ref.id.replace('/', '@')}.json"),
                 {
                     "source": s_ref.id,
                     "target": t_ref.id,
@@ -382,7 +383,10 @@ def transfer(
                 uv_gt = project_points(t_rec, im, gt(Xs)) if gt is not None else None
                 png = _draw_overlay(t_ref.image_dir / n, uv, names_s, uv_gt)
                 with atomic_open(
-                    out_dir / "overlays" / f"{t_ref.id.replace('/', '@')}__{Path(n).stem}.png", "wb"
+                    safe_join(
+                        out_dir / "overlays", f"{t_ref.id.replace('/', '@')}__{Path(n).stem}.png"
+                    ),
+                    "wb",
                 ) as fh:
                     fh.write(png)
         if progress:

@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from instructvid.io.atomic import atomic_write_json
+from instructvid.io.ids import check_id, safe_join
 from instructvid.scene.sfm import (
     ReconstructConf,
     extract_features,
@@ -124,9 +125,15 @@ def _finished(model_root: Path, conf: ReconstructConf) -> dict | None:
 
 
 def input_name(path: PathLike) -> str:
-    """The name of an input: a video's file stem, a folder's name."""
-    p = Path(path)
-    return p.name if p.is_dir() else p.stem
+    """The name of an input: a video's file stem, a folder's name (of the absolute path, so
+    ``..`` names the parent folder).
+
+    Raises:
+        FormatError: the name is not a valid id (letters, digits, ``-``, ``_``, ``.``; see
+            :func:`instructvid.io.ids.check_id`): output folders are named after it.
+    """
+    p = Path(os.path.abspath(path))
+    return check_id(p.name if p.is_dir() else p.stem, path=path, what="input name")
 
 
 def reconstruct_input(
@@ -153,7 +160,7 @@ def reconstruct_input(
     conf.check()
     src, out = Path(src), Path(out)
     name = input_name(src)
-    model_root = out / "models" / name
+    model_root = safe_join(out / "models", name)
     if not overwrite:
         done = _finished(model_root, conf)
         if done is not None:
@@ -166,10 +173,10 @@ def reconstruct_input(
 
     image_dir, names, kind = sample_input(src, out, name, conf)
     timed("frames")
-    feature_path = out / "features" / f"{name}.npz"
+    feature_path = safe_join(out / "features", f"{name}.npz")
     features = extract_features(image_dir, names, feature_path, conf)
     timed("features")
-    work = out / "work" / name
+    work = safe_join(out / "work", name)
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
@@ -253,7 +260,7 @@ def reconstruct(
             raise FileNotFoundError(f"input not found: {p}")
     if not overwrite:
         for n in names:
-            _finished(out / "models" / n, conf)
+            _finished(safe_join(out / "models", n), conf)
     out.mkdir(parents=True, exist_ok=True)
     jobs = [(str(p), str(out), asdict(conf), overwrite) for p in paths]
     summaries = parallel_map(
@@ -295,11 +302,11 @@ def load_models(out: PathLike) -> list[ModelRef]:
             refs.append(
                 ModelRef(
                     m["id"],
-                    s["name"],
+                    check_id(s["name"], path=summary_path, what="input name"),
                     k,
-                    out / m["path"],
+                    safe_join(out, m["path"]),
                     Path(s["image_dir"]),
-                    out / s["features"],
+                    safe_join(out, s["features"]),
                     m["images"],
                     m["points"],
                     s.get("run_id", ""),

@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from instructvid.io.atomic import atomic_open
+from instructvid.io.ids import safe_join
 from instructvid.scene.features import FeatureSet
 
 __all__ = [
@@ -218,7 +219,7 @@ def sample_input(
         raise FileNotFoundError(f"input not found: {src}")
     import cv2
 
-    frame_dir = out / "frames" / name
+    frame_dir = safe_join(out / "frames", name)
     frame_dir.mkdir(parents=True, exist_ok=True)
     names = []
     for _, t, rgb in sample_frames(src, conf.n_frames, method=conf.sampling, seed=conf.seed):
@@ -358,7 +359,7 @@ def keep_models(
     ``out/models/.<name>.tmp/<k>/``; ``(kept models' entries, dropped models, that folder)``.
     The caller writes the summary into the folder and moves it into place."""
     kept, dropped = select_models(recs, min(conf.min_model_images, n_images), conf.min_model_points)
-    tmp_root = out / "models" / f".{name}.tmp"
+    tmp_root = safe_join(out / "models", f".{name}.tmp")
     if tmp_root.exists():
         shutil.rmtree(tmp_root)
     models = []

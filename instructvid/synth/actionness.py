@@ -42,6 +42,7 @@ import numpy as np
 from instructvid.io.atomic import atomic_write_json
 from instructvid.io.coin import CoinSegment, CoinVideo, write_coin
 from instructvid.io.crosstask import write_features
+from instructvid.io.ids import safe_join
 from instructvid.types import PathLike, ProgressCallback
 
 __all__ = ["SIZES", "ActionnessWorld", "WorldConfig", "generate_actionness_world"]
@@ -94,7 +95,7 @@ class ActionnessWorld:
         """``{video_id: features/<vid>.npy}`` (every ``.npy`` of the folder by default)."""
         if video_ids is None:
             return {p.stem: p for p in sorted(self.features.glob("*.npy"))}
-        return {v: self.features / f"{v}.npy" for v in video_ids}
+        return {v: safe_join(self.features, f"{v}.npy") for v in video_ids}
 
 
 def _unit(rng: np.random.Generator, dim: int) -> np.ndarray:
@@ -227,7 +228,7 @@ def generate_actionness_world(
         vid = f"t{task:02d}v{j:03d}"
         rng = np.random.default_rng([seed, 1, i])
         x, segs = _video(cfg, dirs, task, rng)
-        path = feat_dir / f"{vid}.npy"
+        path = safe_join(feat_dir, f"{vid}.npy")
         if not path.is_file():
             write_features(path, x)
         test = split_rng.random() < cfg.test_fraction

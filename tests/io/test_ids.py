@@ -56,3 +56,11 @@ def test_a_valid_id_always_joins_inside(value: str) -> None:
     else:
         with pytest.raises(FormatError):
             check_id(value, path="f")
+
+
+def test_an_unsafe_path_error_names_the_refused_path(tmp_path: Path) -> None:
+    with pytest.raises(UnsafePathError) as info:
+        safe_join(tmp_path / "out", "..", "x.csv")
+    assert isinstance(info.value, FormatError) and isinstance(info.value, ValueError)
+    assert info.value.path == tmp_path / "out" / ".." / "x.csv"
+    assert "leads outside" in str(info.value)

@@ -38,6 +38,7 @@ from instructvid.actionness.eval.report import (
 )
 from instructvid.actionness.eval.sets import EvalSet, MethodResult
 from instructvid.actionness.proposals import TAGConfig, video_proposals
+from instructvid.io.ids import safe_join
 from instructvid.io.proposals import VideoProposals, write_proposals
 from instructvid.metrics.actionness import (
     ARAN,
@@ -137,7 +138,7 @@ def evaluate_methods(
         res.profile = _profile_mean(profiles)
         write_frame_ap_json(out, res, eval_set)
         if proposals:
-            write_proposals(out / "proposals" / f"{src.name}.json", props)
+            write_proposals(safe_join(out / "proposals", f"{src.name}.json"), props)
             res.aran = _aran(eval_set, props)
             write_ar_an_json(out, res, eval_set)
         results[src.name] = res

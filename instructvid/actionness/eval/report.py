@@ -21,6 +21,7 @@ import numpy as np
 
 from instructvid.actionness.eval.sets import EvalSet, MethodResult
 from instructvid.io.atomic import atomic_open, atomic_write_json, atomic_write_text
+from instructvid.io.ids import safe_join
 
 __all__ = ["AR_AT", "write_ar_an_json", "write_frame_ap_json", "write_report"]
 
@@ -33,7 +34,7 @@ def write_frame_ap_json(out: Path, res: MethodResult, eval_set: EvalSet) -> None
     f = res.frame
     assert f is not None
     atomic_write_json(
-        out / f"{res.name}.json",
+        safe_join(out, f"{res.name}.json"),
         {
             "metric": "frame_ap",
             "method": res.name,
@@ -54,7 +55,7 @@ def write_ar_an_json(out: Path, res: MethodResult, eval_set: EvalSet, n_missing:
     a = res.aran
     assert a is not None
     atomic_write_json(
-        out / f"{res.name}.proposals.json",
+        safe_join(out, f"{res.name}.proposals.json"),
         {
             "metric": "ar_an_auc",
             "method": res.name,

@@ -25,6 +25,7 @@ import numpy as np
 
 from instructvid.io.coin import read_coin
 from instructvid.io.crosstask import CrossTaskData, CrossTaskFormatError
+from instructvid.io.ids import safe_join
 from instructvid.metrics.actionness import ARAN, FrameAP
 from instructvid.types import PathLike
 
@@ -79,7 +80,8 @@ def _features_in(folder: PathLike | None, ids: Iterable[str]) -> dict[str, Path]
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: feature folder not found (expected <vid>.npy files)")
-    return {v: folder / f"{v}.npy" for v in ids if (folder / f"{v}.npy").is_file()}
+    paths = {v: safe_join(folder, f"{v}.npy") for v in ids}
+    return {v: p for v, p in paths.items() if p.is_file()}
 
 
 def coin_eval_set(

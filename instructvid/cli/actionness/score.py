@@ -37,6 +37,7 @@ def score(
     from instructvid.actionness.video_selection import read_id_list
     from instructvid.io.atomic import atomic_save_npy
     from instructvid.io.crosstask import open_features
+    from instructvid.io.ids import safe_join
     from instructvid.runtime import limit_torch_threads
 
     with stop_cleanly("score", also=(FileNotFoundError,)):
@@ -48,9 +49,9 @@ def score(
         with progress_bar("scoring") as update, limit_torch_threads(1):
             for k, vid in enumerate(ids):
                 s = score_video(
-                    net, open_features(Path(features) / f"{vid}.npy"), clip_seconds=clip_seconds
+                    net, open_features(safe_join(features, f"{vid}.npy")), clip_seconds=clip_seconds
                 )
-                atomic_save_npy(Path(out) / f"{vid}.npy", s)
+                atomic_save_npy(safe_join(out, f"{vid}.npy"), s)
                 update(k + 1, len(ids))
     console.print(f"scored {len(ids)} videos into [bold]{out}[/bold]")
 
@@ -83,6 +84,7 @@ def proposals(
 
     from instructvid.actionness.proposals import TAGConfig, video_proposals
     from instructvid.io.coin import read_coin
+    from instructvid.io.ids import safe_join
     from instructvid.io.proposals import write_proposals
 
     if ":" in thresholds:
@@ -108,7 +110,7 @@ def proposals(
         result = {}
         with progress_bar("proposals") as update:
             for k, path in enumerate(files):
-                s = np.load(path, allow_pickle=False)
+                s = np.load(safe_join(scores, path.name), allow_pickle=False)
                 result[path.stem] = video_proposals(s, durations.get(path.stem), config=cfg)
                 update(k + 1, len(files))
         write_proposals(out, result)

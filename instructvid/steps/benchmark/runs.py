@@ -25,6 +25,7 @@ from typing import Any
 
 from instructvid.io.atomic import atomic_write_json
 from instructvid.io.crosstask import CrossTaskData
+from instructvid.io.ids import safe_join
 from instructvid.metrics.recall import crosstask_recall
 from instructvid.metrics.step_map import step_map
 from instructvid.steps.benchmark.methods import training_set
@@ -75,7 +76,7 @@ class RunLayout:
         return self.root / "evaluation.json"
 
     def localize(self, name: str) -> Path:
-        return self.root / "localize" / f"{name}.json"
+        return safe_join(self.root / "localize", f"{name}.json")
 
     def is_finished(self) -> bool:
         """Whether the trained model has been written."""

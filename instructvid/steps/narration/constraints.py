@@ -37,6 +37,7 @@ from typing import Any
 
 from instructvid.io.atomic import atomic_write_json
 from instructvid.io.crosstask import CrossTaskData, CrossTaskFormatError, Segment, write_segments
+from instructvid.io.ids import safe_join
 from instructvid.io.subtitles import TimedWord
 from instructvid.steps.narration.corpus import SubtitleSkippedWarning, read_corpus
 from instructvid.steps.narration.encoder import fit_encoder
@@ -257,7 +258,7 @@ def build_constraints(
     match_dir = out / "matches"
     todo: list[_Job] = []
     for task_id, vid in pairs:
-        path = match_dir / f"{task_id}_{vid}.json"
+        path = safe_join(match_dir, f"{task_id}_{vid}.json")
         if path.is_file():
             continue
         ws = words.get(vid)
@@ -303,7 +304,7 @@ def build_constraints(
 
     results = {
         (t, v): VideoMatches.from_json(
-            json.loads((match_dir / f"{t}_{v}.json").read_text(encoding="utf-8"))
+            json.loads(safe_join(match_dir, f"{t}_{v}.json").read_text(encoding="utf-8"))
         )
         for t, v in pairs
     }
@@ -316,7 +317,7 @@ def build_constraints(
         threshold, validation = _validation_threshold(data, candidates, task_ids)
     written = 0
     for (task_id, vid), intervals in candidates.items():
-        csv = out / f"{task_id}_{vid}.csv"
+        csv = safe_join(out, f"{task_id}_{vid}.csv")
         if results[(task_id, vid)].status != "ok":
             if csv.exists():
                 csv.unlink()

@@ -20,6 +20,7 @@ import numpy as np
 
 from instructvid.io.atomic import atomic_write_json, atomic_write_text
 from instructvid.io.crosstask import CrossTaskData, Segment, read_segments
+from instructvid.io.ids import safe_join
 from instructvid.steps.narration.constraints import DEFAULT_LENGTH, build_constraints
 from instructvid.steps.narration.matching import DEFAULT_WINDOW, default_stride
 from instructvid.steps.narration.metrics import (
@@ -51,7 +52,7 @@ def evaluation_videos(
 
 
 def _read_folder(folder: Path, task_id: str, video_id: str, n_steps: int) -> list[Segment]:
-    path = folder / f"{task_id}_{video_id}.csv"
+    path = safe_join(folder, f"{task_id}_{video_id}.csv")
     return read_segments(path, n_steps=n_steps) if path.is_file() else []
 
 

@@ -52,6 +52,7 @@ from instructvid.io.crosstask import (
     write_task_cards,
     write_video_list,
 )
+from instructvid.io.ids import safe_join
 from instructvid.io.subtitles import write_webvtt
 from instructvid.synth.crosstask.narration import Mention
 from instructvid.synth.crosstask.plan import Interval, VideoPlan, plan_video
@@ -173,7 +174,7 @@ def _write_videos(
             files = [
                 paths.feature(vid),
                 paths.constraint(task.task.task_id, vid),
-                subtitles / f"{vid}.vtt",
+                safe_join(subtitles, f"{vid}.vtt"),
             ]
             if task.primary:
                 files.append(paths.annotation(task.task.task_id, vid))
@@ -183,7 +184,7 @@ def _write_videos(
                 if task.primary:
                     write_segments(paths.annotation(task.task.task_id, vid), plan.segments)
                 write_segments(paths.constraint(task.task.task_id, vid), plan.constraints)
-                write_webvtt(subtitles / f"{vid}.vtt", plan.cues)
+                write_webvtt(safe_join(subtitles, f"{vid}.vtt"), plan.cues)
                 write_features(paths.feature(vid), render_features(world, task, index, plan))
             done += 1
             if progress is not None:
