@@ -54,6 +54,7 @@ from instructvid.steps.benchmark.actionness import (
     actionness_result,
     validation_videos,
 )
+from instructvid.steps.benchmark.split_check import check_splits
 
 
 @dataclass(frozen=True)
@@ -385,6 +386,7 @@ def run_benchmark(
     if options is None:
         options = MethodOptions(seed=seed)
     splits = make_splits(data, n_splits=n_splits, n_train=n_train, seed=seed)
+    check_splits(data, splits, n_train)  # no NaN recall from a task left without test videos
     base = {"n_splits": n_splits, "n_train": n_train, "seed": seed}
     actionness_key = actionness.key() if actionness is not None else None
     if (
