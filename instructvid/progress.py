@@ -4,6 +4,7 @@ Used by the command line and the demo; the library itself only calls the callbac
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -46,3 +47,13 @@ def progress_bar(description: str) -> Iterator[ProgressCallback]:
             bar.update(task, completed=done, total=total)
 
         yield update
+
+
+def _plain_warning(message, category, filename, lineno, line=None) -> str:
+    return f"warning: {message}\n"
+
+
+def show_warnings_plainly() -> None:
+    """Warnings print as ``warning: <message>`` alone: no source file, line number, class name
+    or quoted source line (those help a developer, not a user of the command line)."""
+    warnings.formatwarning = _plain_warning

@@ -13,7 +13,7 @@ import sys
 import typer
 
 from instructvid.interrupt import install_hard_stop
-from instructvid.progress import console
+from instructvid.progress import console, show_warnings_plainly
 
 __all__ = ["command_label", "run"]
 
@@ -36,6 +36,7 @@ def interrupted_line(label: str) -> str:
 def run(app: typer.Typer) -> None:
     """``app()`` with the Ctrl-C behaviour of the module docstring."""
     label = command_label(app)
+    show_warnings_plainly()
     install_hard_stop(lambda: interrupted_line(label))
     try:
         app()

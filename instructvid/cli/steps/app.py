@@ -108,7 +108,7 @@ def check(
 
 
 def evaluate(
-    run: Path = typer.Argument(..., help="A RUN folder written by `steps train`."),
+    run: Path = typer.Argument(..., metavar="RUN", help="A RUN folder written by `steps train`."),
     json_out: Path | None = typer.Option(
         None, "--json", help="Where to write the result JSON (default RUN/evaluation.json)."
     ),
