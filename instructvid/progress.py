@@ -5,7 +5,7 @@ Used by the command line and the demo; the library itself only calls the callbac
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from rich.console import Console
@@ -57,3 +57,19 @@ def show_warnings_plainly() -> None:
     """Warnings print as ``warning: <message>`` alone: no source file, line number, class name
     or quoted source line (those help a developer, not a user of the command line)."""
     warnings.formatwarning = _plain_warning
+
+
+def across_methods(
+    update: ProgressCallback, methods: Sequence[str]
+) -> Callable[[str, int, int], None]:
+    """A ``progress(method, done, total)`` callback (as ``run_benchmark`` calls it, ``done`` of
+    ``total`` splits of one method) that moves one bar over all methods' splits: method ``i``'s
+    split ``done`` is ``i * total + done`` of ``len(methods) * total``. Unknown names (e.g. an
+    external method added later) count after the known ones."""
+    order = {m: i for i, m in enumerate(methods)}
+
+    def progress(method: str, done: int, total: int) -> None:
+        index = order.setdefault(method, len(order))
+        update(index * total + done, max(len(order), len(methods)) * total)
+
+    return progress

@@ -222,6 +222,7 @@ def _steps(stages: Stages, out: Path, seed: int, axr: Mapping[str, Any]) -> dict
 
     def benchmark(update: ProgressFn) -> dict[str, Any]:
         from instructvid.io.crosstask import CrossTaskData
+        from instructvid.progress import across_methods
         from instructvid.report.plots import method_summary_plot, recall_bar_plot
         from instructvid.report.tables import actionness_markdown, results_markdown
         from instructvid.steps.benchmark.actionness import ActionnessSettings, FolderActionness
@@ -235,7 +236,7 @@ def _steps(stages: Stages, out: Path, seed: int, axr: Mapping[str, Any]) -> dict
             n_splits=DEMO_SPLITS,
             n_train=DEMO_N_TRAIN,
             seed=seed,
-            progress=lambda m, done, total: update(done, total),
+            progress=across_methods(update, DEMO_METHODS),
             actionness=ActionnessSettings(FolderActionness(axr["scores"])),
         )
         titles = {t: task.title for t, task in data.tasks.items()}

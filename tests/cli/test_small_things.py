@@ -77,3 +77,14 @@ def test_nan_features_are_named_by_file(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2, result.output
     assert "bad.npy" in result.output and "scores contain NaN" not in result.output
+
+
+def test_benchmark_progress_moves_over_all_methods() -> None:
+    from instructvid.progress import across_methods
+
+    seen: list[tuple[int, int]] = []
+    progress = across_methods(lambda done, total: seen.append((done, total)), ["a", "b"])
+    for method in ("a", "b"):
+        for split in range(1, 4):
+            progress(method, split, 3)
+    assert seen == [(1, 6), (2, 6), (3, 6), (4, 6), (5, 6), (6, 6)]

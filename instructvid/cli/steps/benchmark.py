@@ -40,7 +40,7 @@ from instructvid.cli.steps.options import (
     open_dataset,
     stop_cleanly,
 )
-from instructvid.progress import console, progress_bar
+from instructvid.progress import across_methods, console, progress_bar
 
 __all__ = ["benchmark", "transfer", "tune"]
 
@@ -147,7 +147,7 @@ def benchmark(
                 n_train=n_train,
                 seed=seed,
                 options=options,
-                progress=lambda m, done, total: update(done, total),
+                progress=across_methods(update, names),
                 actionness=settings,
             )
     except KeyError as exc:
