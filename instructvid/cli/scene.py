@@ -23,7 +23,10 @@ def _fail(exc: Exception) -> None:
 @app.command("reconstruct")
 def reconstruct(
     inputs: list[Path] = typer.Argument(
-        ..., metavar="INPUTS...", help="Video files and/or folders of JPEG/PNG images."
+        ...,
+        metavar="INPUTS...",
+        help="Video files and/or folders of JPEG/PNG images; NAME=PATH names one (inputs "
+        "that share a folder name are otherwise named from the parts of their paths that differ).",
     ),
     out: Path = typer.Option(
         ..., "--out", help="Output folder (models/, features/, reconstruct.json)."
