@@ -11,7 +11,9 @@ function. ``progress(done, total)`` is called in the parent as items finish.
   ``ray`` extra.
 
 An exception in one item is re-raised in the parent, naming the item, after the others finished
-(what finished stays written: the stage functions skip it when run again).
+(what finished stays written: the stage functions skip it when run again). Local workers ignore
+Ctrl-C; on Ctrl-C the parent kills them at once (they may be deep in native code) and raises
+:class:`KeyboardInterrupt`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from instructvid.interrupt import children_ignore_sigint, ignore_sigint, kill_processes
 from instructvid.types import ProgressCallback
 
 __all__ = ["EXECUTORS", "ItemError", "parallel_map"]
@@ -87,15 +90,20 @@ def parallel_map(
             for k in _THREAD_VARS:
                 os.environ.setdefault(k, threads)
             try:
-                pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx)
-                futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
+                # Workers ignore Ctrl-C (no traceback per worker): the parent gets it and kills
+                # them, without waiting for native code (pycolmap) to return.
+                with children_ignore_sigint():
+                    pool = ProcessPoolExecutor(
+                        max_workers=n, mp_context=ctx, initializer=ignore_sigint
+                    )
+                    futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
             finally:
                 for k, v in saved.items():
                     if v is None:
                         os.environ.pop(k, None)
                     else:
                         os.environ[k] = v
-            with pool:
+            try:
                 for done, future in enumerate(as_completed(futures), start=1):
                     i = futures[future]
                     try:
@@ -104,6 +112,11 @@ def parallel_map(
                         errors[i] = f"{type(exc).__name__}: {exc}"
                     if progress:
                         progress(done, total)
+            except BaseException:  # Ctrl-C (or a failing callback): stop the workers now
+                kill_processes(getattr(pool, "_processes", {}).values())
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+            pool.shutdown()
     if errors:
         lines = "; ".join(f"{describe(items[i])}: {msg}" for i, msg in sorted(errors.items()))
         raise ItemError(f"{len(errors)} of {total} items failed: {lines}", errors)

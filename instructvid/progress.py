@@ -4,7 +4,8 @@ Used by the command line and the demo; the library itself only calls the callbac
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from rich.console import Console
@@ -46,3 +47,29 @@ def progress_bar(description: str) -> Iterator[ProgressCallback]:
             bar.update(task, completed=done, total=total)
 
         yield update
+
+
+def _plain_warning(message, category, filename, lineno, line=None) -> str:
+    return f"warning: {message}\n"
+
+
+def show_warnings_plainly() -> None:
+    """Warnings print as ``warning: <message>`` alone: no source file, line number, class name
+    or quoted source line (those help a developer, not a user of the command line)."""
+    warnings.formatwarning = _plain_warning
+
+
+def across_methods(
+    update: ProgressCallback, methods: Sequence[str]
+) -> Callable[[str, int, int], None]:
+    """A ``progress(method, done, total)`` callback (as ``run_benchmark`` calls it, ``done`` of
+    ``total`` splits of one method) that moves one bar over all methods' splits: method ``i``'s
+    split ``done`` is ``i * total + done`` of ``len(methods) * total``. Unknown names (e.g. an
+    external method added later) count after the known ones."""
+    order = {m: i for i, m in enumerate(methods)}
+
+    def progress(method: str, done: int, total: int) -> None:
+        index = order.setdefault(method, len(order))
+        update(index * total + done, max(len(order), len(methods)) * total)
+
+    return progress

@@ -61,8 +61,10 @@ def demo(
 
 
 def main() -> None:
-    """Entry point of the console script."""
-    app()
+    """Entry point of the console script (Ctrl-C: one line, exit 130; see cli/entry.py)."""
+    from instructvid.cli.entry import run
+
+    run(app)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,12 @@ app = typer.Typer(
 
 @app.command("reconstruct")
 def reconstruct(
-    inputs: list[Path] = typer.Argument(..., help="Video files and/or folders of JPEG/PNG images."),
+    inputs: list[Path] = typer.Argument(
+        ...,
+        metavar="INPUTS...",
+        help="Video files and/or folders of JPEG/PNG images; NAME=PATH names one (inputs "
+        "that share a folder name are otherwise named from the parts of their paths that differ).",
+    ),
     out: Path = typer.Option(
         ..., "--out", help="Output folder (models/, features/, reconstruct.json)."
     ),
@@ -137,7 +142,7 @@ def reconstruct(
 
 @app.command("align")
 def align(
-    out: Path = typer.Argument(..., help="Folder written by 'scene reconstruct'."),
+    out: Path = typer.Argument(..., metavar="OUT", help="Folder written by 'scene reconstruct'."),
     graph: Path = typer.Option(..., "--out", help="GRAPH.json to write (and GRAPH.ply beside it)."),
     reference: str | None = typer.Option(
         None, "--reference", help="Reference model id or input name."
@@ -185,8 +190,8 @@ def align(
 
 @app.command("transfer")
 def transfer(
-    out: Path = typer.Argument(..., help="Folder written by 'scene reconstruct'."),
-    graph: Path = typer.Argument(..., help="GRAPH.json written by 'scene align'."),
+    out: Path = typer.Argument(..., metavar="OUT", help="Folder written by 'scene reconstruct'."),
+    graph: Path = typer.Argument(..., metavar="GRAPH", help="GRAPH.json written by 'scene align'."),
     keypoints: Path = typer.Option(
         ..., "--keypoints", help="Keypoint annotations (K.json, see docs/scene.md)."
     ),
@@ -224,7 +229,7 @@ def transfer(
 
 @app.command("compare")
 def compare(
-    out: Path = typer.Argument(..., help="Folder written by 'scene reconstruct'."),
+    out: Path = typer.Argument(..., metavar="OUT", help="Folder written by 'scene reconstruct'."),
     keypoints: Path = typer.Option(..., "--keypoints", help="Keypoint annotations (K.json)."),
     out_dir: Path = typer.Option(
         ..., "--out", help="Output folder (fig56.json/.csv/.png, graphs/, transfer/)."

@@ -223,6 +223,7 @@ def _steps(stages: Stages, out: Path, seed: int, axr: Mapping[str, Any]) -> dict
 
     def benchmark(update: ProgressFn) -> dict[str, Any]:
         from instructvid.io.crosstask import CrossTaskData
+        from instructvid.progress import across_methods
         from instructvid.report.benchmark import write_benchmark_report
         from instructvid.steps.benchmark.actionness import ActionnessSettings, FolderActionness
         from instructvid.steps.benchmark.protocol import run_benchmark
@@ -236,7 +237,7 @@ def _steps(stages: Stages, out: Path, seed: int, axr: Mapping[str, Any]) -> dict
             n_splits=DEMO_SPLITS,
             n_train=DEMO_N_TRAIN,
             seed=seed,
-            progress=lambda m, done, total: update(done, total),
+            progress=across_methods(update, DEMO_METHODS),
             actionness=ActionnessSettings(FolderActionness(axr["scores"])),
             registry=default_registry(),
         )

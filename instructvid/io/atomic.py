@@ -8,6 +8,9 @@ a power loss or an OS crash. Inside :func:`skip_fsync` that flush is skipped: wr
 for readers and for killed processes, but a file written just before a crash of the machine may
 come back empty. Use it for outputs that are cheap to regenerate (synthetic worlds), where
 ``fsync`` costs about two thirds of the time.
+
+Files get the mode any new file of the user gets (``0o666`` minus the umask: ``0644`` under the
+usual umask 022), not the ``0600`` of a private temporary file.
 """
 
 from __future__ import annotations
@@ -26,6 +29,25 @@ import numpy as np
 from instructvid.types import PathLike
 
 _DURABLE: ContextVar[bool] = ContextVar("instructvid_atomic_durable", default=True)
+
+
+def _umask() -> int:
+    """The process's current umask (read without changing it where the OS tells it)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: set and restore (a brief race with other threads)
+    os.umask(mask)
+    return mask
+
+
+def new_file_mode() -> int:
+    """The mode a newly created file gets under the current umask (``0o644`` under 022)."""
+    return 0o666 & ~_umask()
 
 
 @contextmanager
@@ -53,6 +75,8 @@ def atomic_open(path: PathLike, mode: str = "w") -> Iterator[IO[Any]]:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, new_file_mode())  # mkstemp's 0600 would make every output private
         if mode == "w":
             handle: IO[Any] = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
         else:

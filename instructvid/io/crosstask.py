@@ -137,26 +137,39 @@ class Segment:
 
 
 def read_task_cards(
-    path: PathLike, *, invalid_ids: list[FormatError] | None = None
+    path: PathLike, *, errors: list[CrossTaskFormatError] | None = None
 ) -> dict[str, Task]:
     """Read a task-card file (``tasks_primary.txt`` / ``tasks_related.txt``).
 
     Args:
-        path: the file.
-        invalid_ids: when given, a card whose task id is not a valid id
-            (:func:`instructvid.io.ids.check_id`) is skipped and its error appended here instead
-            of raised (``steps check`` lists them all).
+        errors: when given, problems are appended to it and reading goes on (``steps check``
+            lists them all): a card whose count disagrees with its steps keeps the listed
+            steps, empty steps are dropped, a repeated id keeps the first card, a card without
+            steps is skipped, a missing or unreadable file reads as no cards.
 
     Returns:
         ``{task_id: Task}`` in file order.
 
     Raises:
-        CrossTaskFormatError: missing file, truncated card, a step count that is not an integer or
-            disagrees with the step list, an empty step, or a duplicated task id.
-        FormatError: a task id that is not a valid id (unless ``invalid_ids`` is given).
+        CrossTaskFormatError: (without ``errors``) missing file, truncated card, a step count
+            that is not an integer or disagrees with the step list, an empty step, or a
+            duplicated task id.
     """
     path = Path(path)
-    lines = _read_lines(path)
+
+    def report(problem: str, line: int | None = None) -> None:
+        exc = CrossTaskFormatError(path, problem, line=line)
+        if errors is None:
+            raise exc
+        errors.append(exc)
+
+    try:
+        lines = _read_lines(path)
+    except CrossTaskFormatError as exc:
+        if errors is None:
+            raise
+        errors.append(exc)
+        return {}
     tasks: dict[str, Task] = {}
     i = 0
     n = len(lines)
@@ -165,42 +178,38 @@ def read_task_cards(
             i += 1
             continue
         if i + 5 > n:
-            raise CrossTaskFormatError(
-                path,
+            report(
                 "truncated task card: expected 5 lines (id, title, url, number of steps, "
                 f"comma-separated steps), found {n - i}",
                 line=i + 1,
             )
+            break
         task_id, title, url, count_text, steps_text = (s.strip() for s in lines[i : i + 5])
-        valid = _check_or_collect(task_id, path, i + 1, "task id", invalid_ids)
+        valid = _check_or_collect(task_id, path, i + 1, "task id", errors)
+        all_steps = tuple(s.strip() for s in steps_text.split(","))
+        steps = tuple(s for s in all_steps if s)
         try:
-            count = int(count_text)
+            count: int | None = int(count_text)
         except ValueError:
-            raise CrossTaskFormatError(
-                path, f"expected the number of steps (an integer), found {count_text!r}", line=i + 4
-            ) from None
-        steps = tuple(s.strip() for s in steps_text.split(","))
-        if any(not s for s in steps):
-            raise CrossTaskFormatError(
-                path, f"empty step description in {steps_text!r}", line=i + 5
-            )
-        if count != len(steps):
-            raise CrossTaskFormatError(
-                path,
-                f"task {task_id} says it has {count} steps but lists {len(steps)}: {steps_text!r}",
+            count = None
+            report(f"expected the number of steps (an integer), found {count_text!r}", i + 4)
+        if len(steps) < len(all_steps):
+            report(f"empty step description in {steps_text!r}", line=i + 5)
+        if count is not None and count != len(all_steps):
+            report(
+                f"task {task_id} says it has {count} steps but lists {len(all_steps)}: "
+                f"{steps_text!r}",
                 line=i + 4,
             )
-        if count < 1:
-            raise CrossTaskFormatError(path, f"task {task_id} has no steps", line=i + 4)
-        if task_id in tasks:
-            raise CrossTaskFormatError(path, f"task id {task_id} appears twice", line=i + 1)
-        if valid:
+        if not steps or count == 0:
+            report(f"task {task_id} has no steps", line=i + 4)
+        elif task_id in tasks:
+            report(f"task id {task_id} appears twice", line=i + 1)
+        elif valid:
             tasks[task_id] = Task(task_id=task_id, title=title, url=url, steps=steps)
         i += 5
         if i < n and lines[i].strip():
-            raise CrossTaskFormatError(
-                path, f"expected a blank line after the card of task {task_id}", line=i + 1
-            )
+            report(f"expected a blank line after the card of task {task_id}", line=i + 1)
     return tasks
 
 
@@ -226,32 +235,42 @@ def write_task_cards(path: PathLike, tasks: Iterable[Task]) -> Path:
 
 
 def read_video_list(
-    path: PathLike, *, invalid_ids: list[FormatError] | None = None
+    path: PathLike, *, errors: list[CrossTaskFormatError] | None = None
 ) -> list[VideoEntry]:
     """Read ``videos.csv`` / ``videos_val.csv`` (``task_id,video_id,url``, no header).
 
     Args:
-        path: the file.
-        invalid_ids: when given, a line whose task or video id is not a valid id is skipped and
-            its error appended here instead of raised.
+        errors: when given, problems are appended to it and the bad lines skipped (a missing
+            or unreadable file reads as no videos).
 
     Raises:
-        CrossTaskFormatError: a line without at least task and video ids, or a repeated
-            (task, video) pair.
-        FormatError: a task or video id that is not a valid id (``../x``, ``a/b``, ...), naming
-            the file and the line (unless ``invalid_ids`` is given).
+        CrossTaskFormatError: (without ``errors``) a line without at least task and video
+            ids, or a repeated (task, video) pair.
     """
     path = Path(path)
+
+    def report(problem: str, line: int) -> None:
+        exc = CrossTaskFormatError(path, problem, line=line)
+        if errors is None:
+            raise exc
+        errors.append(exc)
+
+    try:
+        lines = _read_lines(path)
+    except CrossTaskFormatError as exc:
+        if errors is None:
+            raise
+        errors.append(exc)
+        return []
     entries: list[VideoEntry] = []
     seen: set[tuple[str, str]] = set()
-    for number, line in enumerate(_read_lines(path), start=1):
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         parts = line.strip().split(",", 2)
         if len(parts) < 2 or not parts[0].strip() or not parts[1].strip():
-            raise CrossTaskFormatError(
-                path, f"expected 'task_id,video_id,url', found {line.strip()!r}", line=number
-            )
+            report(f"expected 'task_id,video_id,url', found {line.strip()!r}", number)
+            continue
         entry = VideoEntry(
             parts[0].strip(),
             parts[1].strip(),
@@ -260,16 +279,15 @@ def read_video_list(
         )
         if not all(
             [
-                _check_or_collect(entry.task_id, path, number, "task id", invalid_ids),
-                _check_or_collect(entry.video_id, path, number, "video id", invalid_ids),
+                _check_or_collect(entry.task_id, path, number, "task id", errors),
+                _check_or_collect(entry.video_id, path, number, "video id", errors),
             ]
         ):
             continue
         key = (entry.task_id, entry.video_id)
         if key in seen:
-            raise CrossTaskFormatError(
-                path, f"video {entry.video_id} of task {entry.task_id} is listed twice", line=number
-            )
+            report(f"video {entry.video_id} of task {entry.task_id} is listed twice", number)
+            continue
         seen.add(key)
         entries.append(entry)
     return entries
@@ -555,13 +573,13 @@ class CrossTaskData:
         release: PathLike | None = None,
         features: PathLike | None = None,
         constraints: PathLike | None = None,
-        invalid_ids: list[FormatError] | None = None,
+        errors: list[CrossTaskFormatError] | None = None,
     ) -> CrossTaskData:
         """Read task cards and video lists of a ``DATA`` folder (features stay on disk).
 
-        Every task and video id is checked (:func:`instructvid.io.ids.check_id`): an invalid one
-        raises, or, when ``invalid_ids`` is given, is skipped (with the videos of a skipped task)
-        and its error appended there.
+        With ``errors``, every problem of the cards and lists is appended to it and what can be
+        read is kept (see :func:`read_task_cards`, :func:`read_video_list`); only a missing
+        release folder still raises.
         """
         paths = CrossTaskPaths.from_root(
             root, release=release, features=features, constraints=constraints
@@ -570,27 +588,28 @@ class CrossTaskData:
             raise CrossTaskFormatError(
                 paths.release, "release folder not found (expected tasks_primary.txt, videos.csv …)"
             )
-        primary = read_task_cards(paths.tasks_primary, invalid_ids=invalid_ids)
+        primary = read_task_cards(paths.tasks_primary, errors=errors)
         related = (
-            read_task_cards(paths.tasks_related, invalid_ids=invalid_ids)
+            read_task_cards(paths.tasks_related, errors=errors)
             if paths.tasks_related.exists()
             else {}
         )
         overlap = set(primary) & set(related)
         if overlap:
-            raise CrossTaskFormatError(
+            exc = CrossTaskFormatError(
                 paths.tasks_related, f"task ids also in tasks_primary.txt: {sorted(overlap)}"
             )
+            if errors is None:
+                raise exc
+            errors.append(exc)
+            related = {t: task for t, task in related.items() if t not in overlap}
         tasks = {**primary, **related}
         videos = _group_videos(
-            read_video_list(paths.videos, invalid_ids=invalid_ids), tasks, paths.videos, invalid_ids
+            read_video_list(paths.videos, errors=errors), tasks, paths.videos, errors
         )
         val = (
             _group_videos(
-                read_video_list(paths.videos_val, invalid_ids=invalid_ids),
-                tasks,
-                paths.videos_val,
-                invalid_ids,
+                read_video_list(paths.videos_val, errors=errors), tasks, paths.videos_val, errors
             )
             if paths.videos_val.exists()
             else {}
@@ -677,33 +696,43 @@ def _group_videos(
     entries: Sequence[VideoEntry],
     tasks: dict[str, Task],
     source: Path,
-    invalid_ids: list[FormatError] | None = None,
+    errors: list[CrossTaskFormatError] | None = None,
 ) -> dict[str, list[str]]:
+    """``{task_id: [video_id, ...]}``; with ``errors``, an unknown task id is reported once
+    (with its number of videos) and its videos are left out."""
     grouped: dict[str, list[str]] = {}
-    for e in entries:
+    unknown: dict[str, list[int]] = {}
+    for number, e in enumerate(entries, start=1):
+        number = e.line if e.line is not None else number
         if e.task_id not in tasks:
-            error = CrossTaskFormatError(
-                source, f"task id {e.task_id} is not in any task-card file", line=e.line
-            )
-            if invalid_ids is None:
-                raise error
-            invalid_ids.append(error)
+            if errors is None:
+                raise CrossTaskFormatError(
+                    source, f"task id {e.task_id} is not in any task-card file", line=number
+                )
+            unknown.setdefault(e.task_id, []).append(number)
             continue
         grouped.setdefault(e.task_id, []).append(e.video_id)
+    for task_id, numbers in unknown.items() if errors is not None else ():
+        more = f" ({len(numbers)} videos)" if len(numbers) > 1 else ""
+        errors.append(
+            CrossTaskFormatError(
+                source, f"task id {task_id} is not in any task-card file{more}", line=numbers[0]
+            )
+        )
     return grouped
 
 
 def _check_or_collect(
-    value: str, path: Path, line: int, what: str, invalid_ids: list[FormatError] | None
+    value: str, path: Path, line: int, what: str, errors: list[CrossTaskFormatError] | None
 ) -> bool:
-    """Whether ``value`` is a valid id; raises, or appends to ``invalid_ids`` when given."""
+    """Whether ``value`` is a valid id; raises, or appends to ``errors`` when given."""
     try:
         check_id(value, path=path, line=line, what=what)
     except FormatError as exc:
         error = CrossTaskFormatError(exc.path, exc.problem, line=exc.line)
-        if invalid_ids is None:
+        if errors is None:
             raise error from None
-        invalid_ids.append(error)
+        errors.append(error)
         return False
     return True
 

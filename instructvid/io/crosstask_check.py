@@ -1,7 +1,8 @@
 """Validate a whole CrossTask-layout dataset and list every problem (``steps check``).
 
-Unlike the readers, which stop at the first error, :func:`check_dataset` keeps going and
-returns all problems it finds, each naming the file, the line when there is one, and what was
+Unlike the readers, which stop at the first error, :func:`check_dataset` keeps going (past a
+bad line of a video list or a task card whose step count disagrees with its list, which it
+reads leniently) and returns all problems it finds, each naming the file, the line when there is one, and what was
 expected. Features are scanned in chunks (bounded memory).
 """
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from instructvid.io.crosstask import (
     CrossTaskData,
+    CrossTaskFormatError,
     CrossTaskPaths,
     parse_segment_line,
 )
@@ -61,18 +63,20 @@ def check_dataset(
     Returns:
         the problems, errors and warnings, in the order found (empty when all is well).
     """
+    errors: list[CrossTaskFormatError] = []
     try:
         paths = CrossTaskPaths.from_root(
             root, release=release, features=features, constraints=constraints
         )
-        invalid: list[FormatError] = []
         data = CrossTaskData.open(
-            root, release=release, features=features, constraints=constraints, invalid_ids=invalid
+            root, release=release, features=features, constraints=constraints, errors=errors
         )
     except FormatError as exc:
-        # Nothing else can be checked without the cards and the lists.
+        # No release folder: nothing else can be checked.
         return [_from_error(exc)]
-    problems: list[Problem] = [_from_error(exc) for exc in invalid]
+    # Problems of the cards and lists; what could be read (the listed steps of a card whose
+    # count disagrees, the good lines of a list) is checked below like the rest.
+    problems: list[Problem] = [_from_error(exc) for exc in errors]
     all_videos = {(t, v) for t, v in data.iter_videos()}
     for task_id, vids in data.val_videos.items():
         for vid in vids:

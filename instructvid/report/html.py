@@ -29,6 +29,14 @@ def image_html(path: str | Path, alt: str = "") -> str:
     return f"<p><img alt='{html.escape(alt or Path(path).name)}' src='data:image/png;base64,{data}'></p>"
 
 
+_CODE = re.compile(r"`([^`]+)`")
+
+
+def _inline(text: str) -> str:
+    """Escape ``text`` for HTML, with Markdown code spans (backticks) as ``<code>``."""
+    return _CODE.sub(r"<code>\1</code>", html.escape(text))
+
+
 def markdown_to_html(text: str, base: str | Path | None = None) -> str:
     """Convert the small markdown subset our tables use: pipe tables, ``- `` lists, paragraphs,
     headings and image lines ``![alt](path.png)``.
@@ -50,15 +58,13 @@ def markdown_to_html(text: str, base: str | Path | None = None) -> str:
             out.append("<table>")
             for j, row in enumerate(body):
                 tag = "th" if j == 0 else "td"
-                out.append(
-                    "<tr>" + "".join(f"<{tag}>{html.escape(c)}</{tag}>" for c in row) + "</tr>"
-                )
+                out.append("<tr>" + "".join(f"<{tag}>{_inline(c)}</{tag}>" for c in row) + "</tr>")
             out.append("</table>")
             continue
         if line.startswith("- "):
             out.append("<ul>")
             while i < len(lines) and lines[i].startswith("- "):
-                out.append(f"<li>{html.escape(lines[i][2:])}</li>")
+                out.append(f"<li>{_inline(lines[i][2:])}</li>")
                 i += 1
             out.append("</ul>")
             continue
@@ -71,9 +77,9 @@ def markdown_to_html(text: str, base: str | Path | None = None) -> str:
                 continue
         if line.startswith("#"):
             level = len(line) - len(line.lstrip("#"))
-            out.append(f"<h{level}>{html.escape(line[level:].strip())}</h{level}>")
+            out.append(f"<h{level}>{_inline(line[level:].strip())}</h{level}>")
         elif line.strip():
-            out.append(f"<p>{html.escape(line)}</p>")
+            out.append(f"<p>{_inline(line)}</p>")
         i += 1
     return "\n".join(out)
 

@@ -41,7 +41,7 @@ def recall_bar_plot(
     ax.set_xticklabels([titles.get(t, t) for t in task_ids] + ["average"], rotation=45, ha="right")
     ax.set_ylabel("recall (%)")
     ax.set_title("Step localization recall per task (mean ± std over splits)")
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))  # beside the bars, never over them
     fig.tight_layout()
     path = Path(path)
     with atomic_open(path, "wb") as handle:

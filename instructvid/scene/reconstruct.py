@@ -142,12 +142,15 @@ def reconstruct_input(
     conf: ReconstructConf | None = None,
     *,
     overwrite: bool = False,
+    name: str | None = None,
 ) -> dict:
     """Reconstruct one input (a video file or a folder of images) under ``out``; its summary.
 
     Runs the stages in order — :func:`sample_input`, :func:`extract_features`,
     :func:`match_exhaustive`, :func:`verify_geometry`, :func:`map_incremental`,
     :func:`keep_models` — then writes ``models/<name>/summary.json`` last.
+    ``name`` (default :func:`input_name`) is the input's folder under ``out/models``.
+
     Skips the work when ``out/models/<name>/summary.json`` exists with the same settings and
     returns that summary; redoes it when ``overwrite``.
 
@@ -159,7 +162,7 @@ def reconstruct_input(
     quiet_pycolmap()
     conf.check()
     src, out = Path(src), Path(out)
-    name = input_name(src)
+    name = name or input_name(src)
     model_root = safe_join(out / "models", name)
     if not overwrite:
         done = _finished(model_root, conf)
@@ -217,9 +220,9 @@ def reconstruct_input(
     return summary
 
 
-def _job(args: tuple[str, str, dict, bool]) -> dict:
-    src, out, conf, overwrite = args
-    return reconstruct_input(src, out, ReconstructConf(**conf), overwrite=overwrite)
+def _job(args: tuple[str, str, dict, bool, str]) -> dict:
+    src, out, conf, overwrite, name = args
+    return reconstruct_input(src, out, ReconstructConf(**conf), overwrite=overwrite, name=name)
 
 
 def reconstruct(
@@ -240,21 +243,18 @@ def reconstruct(
     Raises:
         SettingsMismatchError: before any work, if a finished input was made with other settings
             and not ``overwrite``.
-        ValueError: inconsistent settings, no input, or two inputs with one name.
+        ValueError: inconsistent settings, no input, or two inputs given one name.
         FileNotFoundError: a missing input.
     """
     from instructvid.parallel import parallel_map
+    from instructvid.scene.input_names import input_names
 
     conf = conf or ReconstructConf()
     conf.check()
     out = Path(out)
-    paths = [Path(p) for p in inputs]
-    if not paths:
+    if not inputs:
         raise ValueError("no input to reconstruct")
-    names = [input_name(p) for p in paths]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise ValueError(f"two inputs share a name (models are stored by name): {dupes}")
+    names, paths = map(list, zip(*input_names(inputs), strict=True))  # unique; NAME=PATH
     for p in paths:
         if not p.exists():
             raise FileNotFoundError(f"input not found: {p}")
@@ -262,7 +262,9 @@ def reconstruct(
         for n in names:
             _finished(safe_join(out / "models", n), conf)
     out.mkdir(parents=True, exist_ok=True)
-    jobs = [(str(p), str(out), asdict(conf), overwrite) for p in paths]
+    jobs = [
+        (str(p), str(out), asdict(conf), overwrite, n) for p, n in zip(paths, names, strict=True)
+    ]
     summaries = parallel_map(
         _job,
         jobs,

@@ -184,7 +184,7 @@ def _localize_run(
         steps, source = _task_steps(loaded, str(task_id))
     else:
         steps, source = list(steps), "step list"
-    mapped = open_features(features)
+    mapped = open_features(features, check_finite=True)  # NaN: an error naming the file
     x = np.asarray(mapped, dtype=np.float32)
     del mapped
     if x.shape[1] != loaded.model.dim:

@@ -24,7 +24,9 @@ image at (0, 0), so the centre of the top-left pixel is (0.5, 0.5), and ``u = fx
 in a few frames (``annotated_frames`` per video, evenly spread, visibility checked against the
 depth buffer), the name of the source video and ``reference_3d``: the keypoints' coordinates in
 metres, which gives each reconstruction its metric scale. Rendering uses moderngl on a headless
-EGL context (llvmpipe on a CPU-only machine). Everything is deterministic for a given seed.
+EGL context (llvmpipe on a CPU-only machine). Everything is deterministic for a given seed: the
+same seed and settings give byte-identical frames in any process, whatever the machine's load
+(no iteration over sets or dicts keyed by hashed strings feeds the random draws; tested).
 """
 
 from __future__ import annotations
@@ -421,7 +423,10 @@ def render_scene(out: str | Path, spec: SceneSpec | None = None, **overrides) ->
             light = np.array([rng.uniform(-1, 1), rng.uniform(-1, 1), rng.uniform(0.6, 1.5)])
             ambient, diffuse = float(rng.uniform(0.3, 0.55)), float(rng.uniform(0.45, 0.8))
             white = rng.uniform(0.85, 1.15, 3)
-            recoloured = set(rng.choice([p.name for p in _PARTS], size=2, replace=False).tolist())
+            # A list in the generator's order, never a set: a set of strings iterates in an order
+            # that changes from process to process (string hashing is salted), which gave the
+            # two recoloured parts each other's tints in another run.
+            recoloured = rng.choice([p.name for p in _PARTS], size=2, replace=False).tolist()
             part_tint = {n: rng.uniform(0.5, 1.3, 3) for n in recoloured}
             swapped = "air_filter_box" if v % 3 == 2 else None
             cams = _camera_path(rng, v, spec)

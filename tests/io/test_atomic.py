@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from instructvid.io.atomic import atomic_open, atomic_write_json
+from instructvid.io.atomic import atomic_open, atomic_save_npy, atomic_write_json, atomic_write_text
 
 
 def test_failed_write_keeps_old_content_and_leaves_no_temp(tmp_path: Path) -> None:
@@ -60,3 +62,35 @@ def test_synthetic_world_syncs_once_instead_of_per_file(tmp_path, monkeypatch):
     # task cards and video lists (before the loop) and the marker (after the sync) stay durable
     assert len(fsyncs) <= 5
     assert syncs == [1]
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o027, 0o002])
+def test_written_files_get_the_umask_mode(tmp_path: Path, mask: int) -> None:
+    old = os.umask(mask)
+    try:
+        paths = [
+            atomic_write_text(tmp_path / "a.txt", "x"),
+            atomic_write_json(tmp_path / "sub" / "b.json", {"a": 1}),
+            atomic_save_npy(tmp_path / "c.npy", np.zeros(3)),
+        ]
+    finally:
+        os.umask(old)
+    for path in paths:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask, path
+
+
+def test_cli_outputs_are_readable_like_any_other_file(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from instructvid.cli.main import app
+
+    old = os.umask(0o022)
+    try:
+        result = CliRunner().invoke(
+            app, ["synth", "crosstask", "--out", str(tmp_path / "W"), "--size", "small"]
+        )
+    finally:
+        os.umask(old)
+    assert result.exit_code == 0, result.output
+    modes = {stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "W").rglob("*") if p.is_file()}
+    assert modes == {0o644}

@@ -40,10 +40,38 @@ def test_every_problem_is_listed(tmp_path: Path) -> None:
     assert len(errors) == 5
 
 
-def test_broken_cards_stop_the_check_with_one_clear_error(tmp_path: Path) -> None:
+def test_broken_cards_and_lists_do_not_hide_other_problems(tmp_path: Path) -> None:
     root = mini_dataset(tmp_path)
-    (root / "crosstask_release" / "tasks_primary.txt").write_text("1\nMake Tea\nu\n3\na,b\n")
+    release = root / "crosstask_release"
+    # The card says 3 steps but lists 2: reported, and checked with the 2 listed steps.
+    (release / "tasks_primary.txt").write_text("1\nMake Tea\nu\n3\nboil water,add tea\n")
+    with open(release / "videos.csv", "a") as handle:
+        handle.write("just-one-field\n1,a,u\n9,x,u\n9,y,u\n")
+    (release / "annotations" / "1_a.csv").write_text("1,2.5,5.0\n3,1,2\n")
     problems = check_dataset(root)
-    assert len(problems) == 1
-    assert "says it has 3 steps but lists 2" in problems[0].message
-    assert problems[0].line == 4
+    errors = [str(p) for p in problems if p.severity == "error"]
+    assert any("tasks_primary.txt, line 4" in e and "says it has 3" in e for e in errors)
+    assert any("videos.csv, line 4" in e and "expected 'task_id,video_id,url'" in e for e in errors)
+    assert any("videos.csv, line 5" in e and "listed twice" in e for e in errors)
+    assert sum("task id 9 is not in any task-card file (2 videos)" in e for e in errors) == 1
+    assert any("1_a.csv, line 2" in e and "outside 1..2" in e for e in errors)
+    assert len(errors) == 5
+
+
+def test_steps_check_cli_lists_problems_of_every_file(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from instructvid.cli.main import app
+
+    root = mini_dataset(tmp_path)
+    release = root / "crosstask_release"
+    (release / "tasks_primary.txt").write_text("1\nMake Tea\nu\n3\nboil water,add tea\n")
+    with open(release / "videos.csv", "a") as handle:
+        handle.write("bad-line\n")
+    (release / "annotations" / "1_a.csv").write_text("1,2.5,5.0\n7,1,2\n")
+    result = CliRunner().invoke(app, ["steps", "check", str(root)])
+    assert result.exit_code == 1, result.output
+    assert "says it has 3 steps" in result.output
+    assert "bad-line" in result.output
+    assert "outside 1..2" in result.output
+    assert "3 error(s)" in result.output

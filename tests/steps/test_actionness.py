@@ -251,7 +251,9 @@ def test_choosing_alpha_needs_validation_videos(tmp_path: Path) -> None:
     (tmp_path / "data" / "crosstask_release" / "videos_val.csv").write_text("")
     data = CrossTaskData.open(tmp_path / "data")
     with pytest.raises(ValueError, match=r"no annotated validation video .*\(--alpha\)"):
-        run_benchmark(data, tmp_path / "b", methods=["random"], n_splits=1, actionness=settings)
+        run_benchmark(
+            data, tmp_path / "b", methods=["random"], n_splits=1, n_train=5, actionness=settings
+        )
     assert not (tmp_path / "b" / "splits").exists()
     with pytest.raises(ValueError, match=r"alpha must be in \[0, 1\]"):
         ActionnessSettings(settings.source, alpha=1.5)

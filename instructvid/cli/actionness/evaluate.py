@@ -59,6 +59,12 @@ def evaluate(
         help="Frame AP only (skip TAG proposals and AR@AN for score methods).",
     ),
     seed: int = SEED_OPT,
+    drop_outside: bool = typer.Option(
+        False,
+        "--drop-outside",
+        help="Drop the --proposals of videos outside the evaluated subset first (by default "
+        "they count towards the average number per video, as in the official evaluator).",
+    ),
 ) -> None:
     """Frame AP (0.2 s segments) and AR@AN of baselines, score files, proposals and models."""
     from instructvid.actionness.eval.evaluate import evaluate_methods
@@ -70,6 +76,8 @@ def evaluate(
         scores_dir_source,
         supervised_source,
     )
+    from instructvid.actionness.eval.outside import drop_outside as _drop_outside
+    from instructvid.actionness.eval.outside import outside_note
     from instructvid.actionness.eval.sets import coin_eval_set, crosstask_eval_set
     from instructvid.actionness.model_io import load_model
 
@@ -107,7 +115,10 @@ def evaluate(
             sets["prior"] = prior_proposals(es, seed=seed)
         for path in proposal_files:
             key, props = load_proposal_file(path)
-            sets[key] = props
+            note = outside_note(key, props, es.videos, dropped=drop_outside)
+            if note is not None:
+                console.print(f"[yellow]warning:[/yellow] {note}", highlight=False, soft_wrap=True)
+            sets[key] = _drop_outside(props, es.videos) if drop_outside else props
         with progress_bar("evaluating") as update:
             results = evaluate_methods(
                 es,

@@ -148,4 +148,8 @@ def train(
             f"{h['sequences_per_second']:,.0f}",
         )
     console.print(table)
+    from instructvid.actionness.learning_check import not_learning
+
+    if (note := not_learning(result.history)) is not None:
+        console.print(f"[yellow]warning:[/yellow] {note}", highlight=False, soft_wrap=True)
     console.print(f"model: [bold]{Path(out) / 'model.pt'}[/bold]")

@@ -104,7 +104,7 @@ def check(
 
 
 def evaluate(
-    run: Path = typer.Argument(..., help="A RUN folder written by `steps train`."),
+    run: Path = typer.Argument(..., metavar="RUN", help="A RUN folder written by `steps train`."),
     json_out: Path | None = typer.Option(
         None, "--json", help="Where to write the result JSON (default RUN/evaluation.json)."
     ),
@@ -122,10 +122,11 @@ def evaluate(
     atomic_write_json(target, result)
     table = Table(title=f"Recall (%) of {result['method']} on {result['n_videos']} test videos")
     table.add_column("task")
+    table.add_column("id")
     table.add_column("recall %", justify="right")
     for task_id, value in result["per_task"].items():
-        table.add_row(task_id, f"{100 * value:.1f}")
-    table.add_row("mean", f"{100 * result['mean']:.1f}", end_section=True)
+        table.add_row(result["task_titles"].get(task_id, ""), task_id, f"{100 * value:.1f}")
+    table.add_row("mean", "", f"{100 * result['mean']:.1f}", end_section=True)
     console.print(table)
     console.print(f"step mAP: {100 * result['map']:.1f} %; written to {target}")
 

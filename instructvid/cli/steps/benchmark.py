@@ -30,7 +30,7 @@ from instructvid.cli.steps.options import (
     training_options,
 )
 from instructvid.cli.stop import fail, stop_cleanly
-from instructvid.progress import console, progress_bar
+from instructvid.progress import across_methods, console, progress_bar
 
 __all__ = ["benchmark", "transfer", "tune"]
 
@@ -109,7 +109,7 @@ def benchmark(
                 n_train=n_train,
                 seed=seed,
                 options=options,
-                progress=lambda m, done, total: update(done, total),
+                progress=across_methods(update, names),
                 actionness=settings,
                 registry=registry,
             )

@@ -16,7 +16,9 @@ from instructvid.progress import console, progress_bar
 
 __all__ = ["constraints", "constraints_eval", "register", "train_text"]
 
-DATA_ARG = typer.Argument(..., help="DATA folder holding crosstask_release/ (read only).")
+DATA_ARG = typer.Argument(
+    ..., metavar="DATA", help="DATA folder holding crosstask_release/ (read only)."
+)
 SUBTITLES_OPT = typer.Option(
     ...,
     "--subtitles",

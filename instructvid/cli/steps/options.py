@@ -41,7 +41,9 @@ __all__ = [
 _HYPER = StepHyperParameters()
 
 DATA_ARG = typer.Argument(
-    ..., help="DATA folder holding crosstask_release/, crosstask_features/, crosstask_constraints/."
+    ...,
+    metavar="DATA",
+    help="DATA folder holding crosstask_release/, crosstask_features/, crosstask_constraints/.",
 )
 RELEASE_OPT = typer.Option(None, "--release", help="Override DATA/crosstask_release.")
 FEATURES_OPT = typer.Option(None, "--features", help="Override DATA/crosstask_features.")

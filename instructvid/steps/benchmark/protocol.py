@@ -55,6 +55,7 @@ from instructvid.steps.benchmark.actionness import (
     validation_videos,
 )
 from instructvid.steps.benchmark.registry import MethodRegistry, default_registry
+from instructvid.steps.benchmark.split_check import check_splits
 from instructvid.steps.benchmark.types import ACTIONNESS_SUFFIX, MethodOptions, Predictions, Split
 
 
@@ -221,6 +222,7 @@ def run_benchmark(
     if options is None:
         options = MethodOptions(seed=seed)
     splits = make_splits(data, n_splits=n_splits, n_train=n_train, seed=seed)
+    check_splits(data, splits, n_train)  # no NaN recall from a task left without test videos
     base = {"n_splits": n_splits, "n_train": n_train, "seed": seed}
     actionness_key = actionness.key() if actionness is not None else None
     if (

@@ -31,6 +31,7 @@ from instructvid.metrics.step_map import step_map
 from instructvid.steps.benchmark.methods import training_set
 from instructvid.steps.benchmark.protocol import make_splits
 from instructvid.steps.benchmark.registry import MethodRegistry, default_registry
+from instructvid.steps.benchmark.split_check import check_splits
 from instructvid.steps.benchmark.types import MethodOptions
 from instructvid.steps.model import StepModel
 from instructvid.types import ProgressCallback
@@ -144,6 +145,7 @@ def train_run(
         method_name(share, supervised, options.related)
     ]
     assert spec.fit is not None
+    check_splits(data, make_splits(data, n_splits=1, n_train=n_train, seed=seed), n_train)
     layout = RunLayout(Path(out))
     config = {
         "kind": "instructvid steps train",
@@ -280,13 +282,16 @@ def evaluate_run(
 
     Returns:
         ``{"metric": "recall", "per_task", "mean", "n_videos", "method", "map",
-        "map_per_task", "run", "share", "related", "constraints"}`` (fractions).
+        "map_per_task", "run", "share", "related", "constraints", "task_titles"}``
+        (fractions; ``task_titles`` maps each task id to its title).
     """
     from instructvid.steps.training.predict import predict_videos
 
     loaded = load_run(run)
     data = open_run_data(loaded, root=data_root)
     test = {t: v for t, v in loaded.split["test"].items() if v}
+    if not test:
+        raise RunConfigError(f"{loaded.layout.split}: the run's split has no test video")
     labels, scores = predict_videos(loaded.model, data, test, progress=progress)
     truth = {t: {v: data.ground_truth(t, v) for v in vids} for t, vids in test.items()}
     recall = crosstask_recall(truth, labels)
@@ -301,6 +306,7 @@ def evaluate_run(
             "share": loaded.config.get("share"),
             "related": options.get("related"),
             "constraints": options.get("constraints"),
+            "task_titles": {t: data.task(t).title for t in result["per_task"]},
         }
     )
     return result

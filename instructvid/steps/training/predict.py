@@ -85,7 +85,7 @@ def _predict_videos(
         v, c = model.step_weights(encoded)
         empty = encoded.matrix.sum(axis=1) == 0
         for vid in vids:
-            mapped = data.features(vid)
+            mapped = data.features(vid, check_finite=True)  # NaN named by file
             x = np.asarray(mapped, dtype=np.float32)
             del mapped
             o = x @ v + c
