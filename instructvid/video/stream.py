@@ -298,7 +298,7 @@ class RateDecoder:
             self.truncated = True
             self.warning = (
                 f"{self.path}: truncated: frames end at {decoded_end:.1f} s of the "
-                f"{stated:.1f} s the file states; the {self.rows} rows before the cut are kept"
+                f"{stated:.1f} s the file states; the seconds before the cut are kept"
                 + (f" ({stop_reason})" if stop_reason else "")
             )
         elif bad_packets:
