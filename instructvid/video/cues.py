@@ -101,8 +101,14 @@ def _flow(weights, device):
     return FlowCue()
 
 
+def _hands(weights, device):
+    from instructvid.video.hands import HandsCue
+
+    return HandsCue(None if weights is None else Path(weights))
+
+
 #: name → builder(weights, device): the cues ``--cue`` accepts.
-CUES = {"flow": _flow}
+CUES = {"flow": _flow, "hands": _hands}
 
 
 def make_cue(name: str, *, weights: PathLike | None = None, device: str = "auto") -> Cue:
