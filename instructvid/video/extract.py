@@ -35,6 +35,7 @@ from instructvid.io.atomic import atomic_save_npy, atomic_write_json
 from instructvid.io.ids import is_valid_id, safe_join
 from instructvid.parallel import ItemError, parallel_map
 from instructvid.types import PathLike, ProgressCallback
+from instructvid.video.batches import clip_windows, prefetch_batches
 from instructvid.video.decode import VIDEO_EXTENSIONS
 
 __all__ = ["ExtractResult", "extract_cues", "extract_features", "list_videos"]
@@ -108,53 +109,20 @@ def _model(job: _Job):
     return _CACHE[key]
 
 
-def _batches(decoder, size: int, depth: int = 2):
-    """Stacked (B, H, W, 3) batches of the decoder's images, decoded in a thread ahead of the
-    model (at most ``depth`` batches wait: memory stays bounded)."""
-    import queue
-    import threading
-
-    pipe: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def produce() -> None:
-        batch: list[np.ndarray] = []
-        try:
-            for _, _, image in decoder:
-                batch.append(image)
-                if len(batch) == size:
-                    pipe.put(np.stack(batch))
-                    batch = []
-                    if stop.is_set():
-                        return
-            if batch:
-                pipe.put(np.stack(batch))
-            pipe.put(None)
-        except BaseException as exc:  # handed to the consumer
-            pipe.put(exc)
-
-    thread = threading.Thread(target=produce, daemon=True)
-    thread.start()
-    try:
-        while (item := pipe.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        while thread.is_alive():  # unblock a producer waiting on a full queue
-            try:
-                pipe.get_nowait()
-            except queue.Empty:
-                thread.join(0.05)
-
-
 def _features(job: _Job, extractor) -> tuple[np.ndarray, object]:
     """(T, D) features of one video: decoding (a thread) overlaps the model."""
     from instructvid.video.stream import RateDecoder
 
-    decoder = RateDecoder(job.source, rate=job.fps, size=tuple(extractor.input_size))
-    rows = [extractor(batch) for batch in _batches(decoder, job.batch)]
+    size = tuple(extractor.input_size)
+    clip_frames = getattr(extractor, "clip_frames", None)
+    if clip_frames:  # a clip model: one clip of frames per row
+        rate = float(extractor.clip_rate)
+        decoder = RateDecoder(job.source, rate=rate, size=size)
+        items = clip_windows(decoder, fps=job.fps, n=int(clip_frames), rate=rate)
+    else:
+        decoder = RateDecoder(job.source, rate=job.fps, size=size)
+        items = (image for _, _, image in decoder)
+    rows = [extractor(batch) for batch in prefetch_batches(items, job.batch)]
     if not rows:
         return np.zeros((0, int(extractor.dim)), np.float32), decoder
     return np.concatenate(rows).astype(np.float32, copy=False), decoder

@@ -247,10 +247,17 @@ def _tiny(weights, device, batch):
     return TinyExtractor()
 
 
+def _milnce(weights, device, batch):
+    from instructvid.video.s3d import MilNceS3D
+
+    return MilNceS3D(weights, device=device, batch=batch)
+
+
 #: name → builder(weights, device, batch): the extractors ``--extractor`` accepts.
 EXTRACTORS: dict[str, Callable[..., FeatureExtractor]] = {
     "efficientnet-lite0": _lite0,
     "tiny": _tiny,
+    "milnce-s3d": _milnce,
 }
 
 
