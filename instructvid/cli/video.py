@@ -109,7 +109,7 @@ def features(
     extractor: str = typer.Option(
         "efficientnet-lite0",
         "--extractor",
-        help="efficientnet-lite0 | tiny | another registered name.",
+        help="efficientnet-lite0 | tiny | milnce-s3d (needs --weights).",
     ),
     weights: Path | None = typer.Option(
         None, "--weights", help="Weights file of the extractor (default: the packaged ones)."
@@ -144,7 +144,9 @@ def cues(
     out: Path = _OUT,
     cue: str = typer.Option(..., "--cue", help="flow | hands."),
     weights: Path | None = typer.Option(
-        None, "--weights", help="Model file of the cue (hands: a hand landmarker .task)."
+        None,
+        "--weights",
+        help="Model file of the cue (hands: palm_detection_full.tflite, see docs/video.md).",
     ),
     fps: float = _FPS,
     workers: int | None = _WORKERS,
