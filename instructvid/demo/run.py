@@ -13,6 +13,8 @@ Stages (each a progress bar; results cached in ``OUT/stages``, see :mod:`instruc
    and measure PCK → ``OUT/scene`` (skipped, with the reason in the report, when the optional
    ``scene`` packages or headless OpenGL are missing);
 
+12. video front end: a few short generated videos → per-second features → ``OUT/video``;
+
 then ``OUT/report.md`` and ``OUT/report.html`` (images embedded). File writes skip ``fsync``
 (everything under ``OUT`` can be regenerated).
 """
@@ -50,7 +52,7 @@ from instructvid.demo.stages import ProgressFn, Stages, StageTiming, cpu_seconds
 from instructvid.io.atomic import skip_fsync
 from instructvid.io.ids import safe_join
 
-N_STAGES = 11
+N_STAGES = 12
 
 
 @dataclass(frozen=True)
@@ -107,12 +109,14 @@ def run_demo(out: str | Path, *, seed: int = 0, console: Console | None = None) 
         axr = _actionness(stages, out, seed, world)
         bench = _steps(stages, out, seed, axr)
         scene = _scene(stages, out, seed, console)
+        videos = _video(stages, out, seed)
         elapsed = (time.perf_counter() - wall0, cpu_seconds() - cpu0)
         report, markdown = write_report(
             out, seed, world, axr, bench, scene, stages.timings, elapsed
         )
     wall, cpu = time.perf_counter() - wall0, cpu_seconds() - cpu0
     tables = console_tables(world, axr, bench, scene, stages.timings, wall, cpu)
+    tables.insert(-1, _video_table(videos))
     return DemoResult(report, markdown, tables, list(stages.timings), wall, cpu)
 
 
@@ -338,3 +342,32 @@ def _scene(stages: Stages, out: Path, seed: int, console: Console) -> dict[str, 
     if overlay:
         overlay = safe_join(transfer_dir / "overlays", overlay).relative_to(out).as_posix()
     return {"render": rendered, **models, "graph": aligned, "pck": pck, "overlay": overlay}
+
+
+def _video(stages: Stages, out: Path, seed: int) -> dict[str, Any]:
+    from instructvid.demo.video import DEMO_EXTRACTOR, DEMO_VIDEOS, extract_videos
+
+    root = out / "video"
+    settings = {
+        "version": DEMO_VERSION,
+        "seed": seed,
+        "videos": DEMO_VIDEOS,
+        "extractor": DEMO_EXTRACTOR,
+    }
+    return stages.run(
+        "video_features",
+        "video files → per-second features",
+        settings,
+        lambda update: extract_videos(root, seed=seed, progress=update),
+        outputs=[root / "features" / "manifest.json"],
+    )
+
+
+def _video_table(videos: Mapping[str, Any]) -> DemoTable:
+    rows = [
+        (stem, f"{videos['durations'][stem]:.1f}", str(n)) for stem, n in videos["rows"].items()
+    ]
+    note = (
+        f"{videos['extractor']} features ({videos['dim']}-d), one row per second, in video/features"
+    )
+    return DemoTable("video front end", ("video", "duration (s)", "rows"), rows, note=note)
