@@ -206,3 +206,21 @@ for _name, (_share, _supervised, _shares) in TRAINED_METHODS.items():
         _keys = ("stem", "hyper", "seed")
     register(_name, _make_method(_name), options=_keys)
 register("alayrac", _alayrac, options=("constraints", "penalty", "hyper", "seed"))
+
+
+def _richard18(annotated_sets: bool) -> Callable[..., Predictions]:
+    def method(
+        data: CrossTaskData, split: Split, rng: np.random.Generator, options: MethodOptions
+    ) -> Predictions:
+        from instructvid.steps.benchmark.richard18 import fit_richard18, predict_richard18
+
+        model = fit_richard18(data, split.train, options, annotated_sets=annotated_sets)
+        labels, scores = predict_richard18(model, data, split.test)
+        val_scores = predict_richard18(model, data, split.val)[1] if split.val else None
+        return Predictions(labels=labels, scores=scores, val_scores=val_scores)
+
+    return method
+
+
+register("richard18", _richard18(False), options=("hyper", "seed"))
+register("richard18-annotated", _richard18(True), options=("hyper", "seed"))
