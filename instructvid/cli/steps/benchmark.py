@@ -163,6 +163,12 @@ def benchmark(
     sharing = sharing_markdown(summaries) if related else None
     if sharing is not None:
         markdown += "\nSharing (Table 3.4 layout; paper in parentheses):\n\n" + sharing
+    from instructvid.report.sharing import write_sharing
+
+    steps_of = {t: k.steps for t, k in dataset.tasks.items()}
+    gain = write_sharing(summaries, steps_of, titles, out, stem=not no_stem)
+    if gain is not None:
+        markdown += "\nGain from sharing (Table 3.3's last row, Fig. 3.6):\n\n" + gain
     with_actionness = actionness_markdown(summaries)
     if with_actionness is not None:
         markdown += "\nWith actionness (eq. 4.4, Table 4.2):\n\n" + with_actionness
