@@ -77,7 +77,7 @@ def gain_markdown(gain: Mapping[str, Any], titles: Mapping[str, str]) -> str:
 
 
 def components_plot(
-    components: Sequence[ComponentGain], path: PathLike, *, n_each: int = 12
+    components: Sequence[ComponentGain], path: PathLike, *, n_each: int = 12, min_steps: int = 1
 ) -> Path:
     """Bars of the ``n_each`` largest gains and losses of recall (points), labelled with the
     number of steps and tasks of each component (cf. thesis Fig. 3.6)."""
@@ -99,7 +99,10 @@ def components_plot(
     )
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlabel("change in step recall, shared − task-specific (points)")
-    ax.set_title("Components that share well and poorly (cf. thesis Fig. 3.6)", fontsize=10)
+    title = "Components that share well and poorly (cf. thesis Fig. 3.6)"
+    if min_steps > 1:
+        title += f"\ncomponents of ≥ {min_steps} tested steps, shared by ≥ 2 tasks"
+    ax.set_title(title, fontsize=10)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     buf = io.BytesIO()
@@ -119,6 +122,7 @@ def write_sharing(
     shared: str = "component",
     unshared: str = "task",
     stem: bool = True,
+    min_steps: int = 2,
 ) -> str | None:
     """Write ``sharing.json``, ``components.csv`` and ``components.png`` under ``out``.
 
@@ -126,6 +130,9 @@ def write_sharing(
         summaries: the benchmark's summaries by method name.
         steps: ``{task_id: step texts}`` of every task of the dataset (primary and related).
         titles: task titles for the table.
+        min_steps: the plot and the markdown show the components of at least this many tested
+            steps (all of them if none has; one-step components are noisy), the CSV and JSON
+            every shared component.
 
     Returns:
         Markdown for ``results.md`` (the gain row, the helped count, the top components), or
@@ -163,17 +170,19 @@ def write_sharing(
             ]
         )
     atomic_write_text(out / "components.csv", buf.getvalue())
-    if components:
-        components_plot(components, out / "components.png")
+    shown = [c for c in components if c.n_steps >= min_steps] or components
+    if shown:
+        components_plot(shown, out / "components.png", min_steps=min_steps)
     lines = [
         "",
-        f"Components shared across tasks ({len(components)}; change of the recall of the steps "
-        f"containing them, {shared} − {unshared}; thesis Fig. 3.6: stir +15 over 30 steps):",
+        f"Components shared across tasks: {len(components)}, {len(shown)} of them in at least "
+        f"{min_steps} tested steps (change of the recall of the steps containing them, {shared} "
+        f"− {unshared}; thesis Fig. 3.6: stir +15 over 30 steps):",
         "",
         "| component | steps | tasks | recall unshared | recall shared | gain |",
         "|---|---|---|---|---|---|",
     ]
-    for c in components[:5] + [c for c in components[-5:] if c not in components[:5]]:
+    for c in shown[:5] + [c for c in shown[-5:] if c not in shown[:5]]:
         lines.append(
             f"| {c.component} | {c.n_steps} | {c.n_tasks} | {_pct(c.unshared)} | "
             f"{_pct(c.shared)} | {_pct(c.gain, sign=True)} |"
