@@ -277,7 +277,8 @@ def compare(
     for t in data["pck_at"]:
         table.add_column(f"{float(t):g} cm", justify="right")
     for label in data["curves"]:
-        table.add_row(label, *(f"{100 * data['pck_at'][t][label]:.1f}" for t in data["pck_at"]))
+        values = [data["pck_at"][t][label] for t in data["pck_at"]]
+        table.add_row(label, *("–" if v is None else f"{100 * v:.1f}" for v in values))
     console.print(table)
     if max_residual_cm is not None:
         console.print(

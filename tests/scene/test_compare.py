@@ -105,6 +105,10 @@ def test_compare_end_to_end(scene) -> None:
     assert kept["n_pairs_kept"] == n_kept >= 1
     assert kept["n_pairs_inconsistent"] == len(residuals) - n_kept
     assert f"pairs kept: {n_kept}" in result.output
+    # a threshold below every residual keeps no pair: curves undefined, printed as "–"
+    result, none = _compare(scene, scene["root"] / "fig56_none", "--max-residual-cm", "0")
+    assert none["n_pairs_kept"] == 0 and none["n_pairs_inconsistent"] == len(residuals)
+    assert all(v is None for v in none["curves"][GRAPH]) and "–" in result.output
     bad = runner.invoke(
         app,
         [
