@@ -78,3 +78,8 @@ def resolve_device(name: str) -> str:
     if name == "cuda":
         raise ValueError("--device cuda asked but CUDA is not available (use cpu or auto)")
     return "cpu"
+
+
+def thread_budget() -> int:
+    """Threads a compute library may use here: ``OMP_NUM_THREADS`` when set, else the CPU count."""
+    return max(1, int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1))

@@ -243,6 +243,12 @@ def compare(
         "--source",
         help="Source input, or 'all': every annotated input in turn (all ordered pairs).",
     ),
+    max_residual_cm: float | None = typer.Option(
+        None,
+        "--max-residual-cm",
+        help="Evaluate only pairs whose keypoint shapes agree: RMS residual of the eq.-5.3 "
+        "fit at most this many cm (the thesis's 89 consistent pairs).",
+    ),
 ) -> None:
     """The thesis's Fig. 5.6: local only, flow only, local + flow (direct) and the alignment graph."""
     from instructvid.metrics.pck import parse_tolerances
@@ -257,6 +263,7 @@ def compare(
             seed=seed,
             source=source,
             progress=lambda s: console.print(f"[bold]{s}[/bold]"),
+            max_residual_cm=max_residual_cm,
         )
     data = json.loads(path.read_text())
     table = Table(title=f"Mean PCK (%) over {data['n_videos']} pairs (cf. thesis Fig. 5.6)")
@@ -264,6 +271,12 @@ def compare(
     for t in data["pck_at"]:
         table.add_column(f"{float(t):g} cm", justify="right")
     for label in data["curves"]:
-        table.add_row(label, *(f"{100 * data['pck_at'][t][label]:.1f}" for t in data["pck_at"]))
+        values = [data["pck_at"][t][label] for t in data["pck_at"]]
+        table.add_row(label, *("–" if v is None else f"{100 * v:.1f}" for v in values))
     console.print(table)
+    if max_residual_cm is not None:
+        console.print(
+            f"pairs kept: {data['n_pairs_kept']} (eq.-5.3 residual <= {max_residual_cm:g} cm); "
+            f"left out as inconsistent: {data['n_pairs_inconsistent']}"
+        )
     console.print(f"written: [bold]{path}[/bold] and fig56.png")

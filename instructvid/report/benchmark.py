@@ -13,12 +13,13 @@ and the library alike:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from instructvid.io.atomic import atomic_write_text
 from instructvid.report.plots import method_summary_plot, recall_bar_plot, transfer_plot
+from instructvid.report.sharing import write_sharing
 from instructvid.report.tables import actionness_markdown, results_markdown, sharing_markdown
 from instructvid.types import PathLike
 
@@ -55,6 +56,7 @@ def benchmark_markdown(
     *,
     sharing: bool = True,
     actionness_section: bool = False,
+    gain: str | None = None,
 ) -> str:
     """The text of ``results.md``.
 
@@ -66,11 +68,14 @@ def benchmark_markdown(
         actionness_section: always add the "With actionness" heading (empty table when no
             method has an actionness row), as the demo's report does; otherwise only when
             there is such a row.
+        gain: the gain-from-sharing section (Table 3.3's last row, Fig. 3.6), when computed.
     """
     markdown = results_markdown(summaries, titles)
     table = sharing_markdown(summaries) if sharing else None
     if table is not None:
         markdown += "\nSharing (Table 3.4 layout; paper in parentheses):\n\n" + table
+    if gain is not None:
+        markdown += "\nGain from sharing (Table 3.3's last row, Fig. 3.6):\n\n" + gain
     with_actionness = actionness_markdown(summaries)
     if with_actionness is not None or actionness_section:
         markdown += "\nWith actionness (eq. 4.4, Table 4.2):\n\n" + (with_actionness or "")
@@ -84,16 +89,26 @@ def write_benchmark_report(
     *,
     sharing: bool = True,
     actionness_section: bool = False,
+    steps: Mapping[str, Sequence[str]] | None = None,
+    stem: bool = True,
 ) -> BenchmarkReport:
     """Write ``OUT/results.md``, ``OUT/recall.png`` and ``OUT/methods.png`` (atomically).
 
-    Arguments as :func:`benchmark_markdown`.
+    With ``steps`` (``{task_id: step texts}`` of every task), also the analysis of sharing
+    when ``component`` and ``task`` ran (:func:`~instructvid.report.sharing.write_sharing`:
+    ``sharing.json``, ``components.csv``, ``components.png``, and its section of
+    ``results.md``). Other arguments as :func:`benchmark_markdown`.
     """
     out = Path(out)
+    gain = write_sharing(summaries, steps, titles, out, stem=stem) if steps is not None else None
     results = atomic_write_text(
         out / "results.md",
         benchmark_markdown(
-            summaries, titles, sharing=sharing, actionness_section=actionness_section
+            summaries,
+            titles,
+            sharing=sharing,
+            actionness_section=actionness_section,
+            gain=gain,
         ),
     )
     recall = recall_bar_plot(summaries, titles, out / "recall.png")

@@ -175,11 +175,20 @@ def compare_methods(
     source: str | None = None,
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
+    max_residual_cm: float | None = None,
 ) -> Path:
-    """Align with each matching method, transfer keypoints, write the Fig. 5.6 curves; returns fig56.json."""
+    """Align with each matching method, transfer keypoints, write the Fig. 5.6 curves; returns fig56.json.
+
+    ``max_residual_cm`` restricts the evaluation to the pairs whose triangulated keypoint shapes
+    agree (RMS residual of the eq.-5.3 fit at most this many cm, as the thesis's 89 pairs);
+    ``fig56.json`` gives ``n_pairs_kept`` and ``n_pairs_inconsistent``.
+    """
     from dataclasses import replace
 
     from instructvid.scene.align import AlignConf, align
+
+    if max_residual_cm is not None and not max_residual_cm >= 0:
+        raise ValueError(f"max_residual_cm must be >= 0 cm, got {max_residual_cm}")
     from instructvid.scene.keypoints import transfer
 
     out, out_dir = Path(out), Path(out_dir)
@@ -190,6 +199,7 @@ def compare_methods(
         sources = [source or kdata.get("source")]
     graphs_paths: dict[str, Path] = {}
     errors: dict[str, dict[str, list]] = {}
+    inconsistent = 0
     for method in ("local", "flow", "local+flow"):
         if progress:
             progress(f"align ({method})")
@@ -211,9 +221,13 @@ def compare_methods(
                 out_dir / "transfer" / sub,
                 tolerances_cm=tolerances_cm,
                 source=src,
+                max_residual_cm=max_residual_cm,
             )
             for kind in ("direct", "graph"):
                 errors[method][kind].extend(res.errors[kind])
+            if method == "local+flow":
+                pck = json.loads(Path(res.pck_json).read_text())
+                inconsistent += int(pck.get("n_pairs_inconsistent", 0))
     tol_list = [float(t) for t in tolerances_cm]
     curves, graphs = {}, {}
     for label, (method, kind) in FIG56_METHODS.items():
@@ -239,6 +253,9 @@ def compare_methods(
         "pck_at": at,
         "graphs": graphs,
         "n_videos": n_pairs,
+        "n_pairs_kept": n_pairs,
+        "n_pairs_inconsistent": inconsistent,
+        "max_residual_cm": max_residual_cm,
         "sources": sources,
     }
     buf = io.StringIO()

@@ -199,6 +199,10 @@ def _metres_per_unit(kdata: dict, ref, K_t: dict[str, np.ndarray]) -> float | No
     return None
 
 
+class _Inconsistent(Exception):
+    """A pair left out because its keypoint shapes disagree (``max_residual_cm``)."""
+
+
 def evaluate_transfer(
     K_s: dict[str, np.ndarray],
     K_t: dict[str, np.ndarray],
@@ -218,6 +222,26 @@ def evaluate_transfer(
     if S is None:
         return np.full(len(common), np.inf), common
     return keypoint_errors(S(src), gt(src)) * metres_per_unit * 100.0, common
+
+
+def shape_residual_cm(
+    K_s: dict[str, np.ndarray], K_t: dict[str, np.ndarray], metres_per_unit: float
+) -> float:
+    """RMS residual (cm) of the eq.-5.3 fit S^GT = U(K_s, K_t) over the keypoints of both.
+
+    Small when the two triangulated keypoint sets have the same shape (relative distances and
+    angles) up to a similarity — the thesis evaluates only such pairs (89 pairs, §5.5.1).
+    Distances are in the target's metric scale (``metres_per_unit`` of the target model).
+    Raises :class:`DegenerateError` with < 3 common keypoints.
+    """
+    common = sorted(k for k in K_s if k in K_t)
+    if len(common) < 3:
+        raise DegenerateError(f"only {len(common)} keypoints triangulated in both videos; need 3")
+    src = np.stack([K_s[k] for k in common])
+    dst = np.stack([K_t[k] for k in common])
+    moved = umeyama(src, dst)(src)
+    rms = float(np.sqrt(np.mean(np.sum((moved - dst) ** 2, axis=1))))
+    return rms * metres_per_unit * 100.0
 
 
 def _draw_overlay(
@@ -269,8 +293,14 @@ def transfer(
     source: str | None = None,
     overlays_per_target: int = 3,
     progress: ProgressCallback | None = None,
+    max_residual_cm: float | None = None,
 ) -> TransferResult:
     """Transfer the source's keypoints to every model, evaluate by PCK, draw overlays.
+
+    With ``max_residual_cm``, only the pairs whose keypoint shapes agree are evaluated: the RMS
+    residual of the eq.-5.3 fit (:func:`shape_residual_cm`) must be at most this many cm (the
+    thesis's 89 "consistent" pairs); the others are listed with ``"skipped"`` and their
+    ``residual_cm``, and ``pck.json`` counts ``n_pairs_inconsistent``.
 
     Writes under ``out_dir``: ``keypoints_3d.json`` (triangulated keypoints per model),
     ``transferred/<model>.json`` (2D projections in every registered frame), ``overlays/*.png``,
@@ -339,6 +369,13 @@ def transfer(
         record: dict = {"target": t_ref.id, "n_keypoints_target": len(K_t)}
         if K_t and scale is not None:
             try:
+                residual = shape_residual_cm(K_s, K_t, scale)
+                record["residual_cm"] = residual
+                if max_residual_cm is not None and residual > max_residual_cm:
+                    raise _Inconsistent(
+                        f"keypoint shapes disagree: eq.-5.3 residual {residual:.2f} cm "
+                        f"> {max_residual_cm:g} cm"
+                    )
                 e_graph, common = evaluate_transfer(K_s, K_t, S_graph, scale)
                 e_direct, _ = evaluate_transfer(K_s, K_t, S_direct, scale)
                 gt = umeyama(np.stack([K_s[k] for k in common]), np.stack([K_t[k] for k in common]))
@@ -356,8 +393,9 @@ def transfer(
                         },
                     }
                 )
-            except DegenerateError as exc:
+            except (DegenerateError, _Inconsistent) as exc:
                 record["skipped"] = str(exc)
+                record["inconsistent"] = isinstance(exc, _Inconsistent)
         else:
             record["skipped"] = (
                 "no metric scale" if K_t else "fewer than 2 annotated registered views per keypoint"
@@ -403,6 +441,8 @@ def transfer(
         "mean_curve": {m: c.tolist() for m, c in curves.items()},
         "per_pair": per_pair,
         "n_videos": n_pairs,
+        "max_residual_cm": max_residual_cm,
+        "n_pairs_inconsistent": sum(bool(r.get("inconsistent")) for r in per_pair.values()),
         "source": s_ref.id,
         "graph": str(graph_path),
         "note": "mean = mean over tolerances of the graph method's mean-over-pairs PCK curve; "

@@ -331,7 +331,8 @@ def extract_features(
     ``on_video(stem, entry)`` receives each finished video's manifest entry. Entries of the
     result carry ``"warning"`` (e.g. why a video is truncated) when there is one.
     """
-    from instructvid.video.features import file_sha256, make_extractor
+    from instructvid.video.features import make_extractor
+    from instructvid.video.weights import file_sha256
 
     model = make_extractor(extractor, weights=weights, device=device, batch=batch)
     header = {
@@ -381,7 +382,7 @@ def extract_cues(
     ``"cue"``, and ``"dim"`` is 1 for ``flow`` (files hold (T,)) and 3 for ``hands`` ((T, 3)).
     """
     from instructvid.video.cues import make_cue
-    from instructvid.video.features import file_sha256
+    from instructvid.video.weights import file_sha256
 
     model = make_cue(cue, weights=weights, device=device)
     header = {

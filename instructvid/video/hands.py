@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from instructvid.types import PathLike
-from instructvid.video.cues import CueResult
+from instructvid.video.cue_types import CueResult
 from instructvid.video.stream import RateDecoder
 
 __all__ = ["HandsCue", "decode_best", "letterbox", "palm_anchors"]

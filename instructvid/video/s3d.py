@@ -162,7 +162,7 @@ class MilNceS3D:
 
     def __init__(self, weights: PathLike | None, *, device: str = "auto", batch: int = 4) -> None:
         from instructvid.runtime import resolve_device
-        from instructvid.video.features import WeightsError, fit_state_dict, load_state_dict
+        from instructvid.video.weights import WeightsError, fit_state_dict, load_state_dict
 
         if weights is None:
             raise WeightsError(
@@ -181,15 +181,14 @@ class MilNceS3D:
     def __call__(self, clips: np.ndarray) -> np.ndarray:
         import cv2
 
-        from instructvid.runtime import limit_torch_threads
-        from instructvid.video.features import _torch_threads
+        from instructvid.runtime import limit_torch_threads, thread_budget
 
         arr = np.asarray(clips)
         if arr.ndim != 5 or arr.shape[-1] != 3 or arr.dtype != np.uint8:
             raise ValueError(f"expected uint8 clips (N, T, H, W, 3), got {arr.dtype} {arr.shape}")
         w, h = self.input_size
         out = []
-        with torch.inference_mode(), limit_torch_threads(_torch_threads()):
+        with torch.inference_mode(), limit_torch_threads(thread_budget()):
             for i in range(0, len(arr), self.batch):
                 part = arr[i : i + self.batch]
                 if part.shape[2:4] != (h, w):

@@ -55,6 +55,16 @@ def test_stats_writes_json(tmp_path: Path) -> None:
     assert {r["task_id"] for r in payload["per_task"]} == {"10", "20"}
     assert payload["total"]["n_videos"] == 24
     assert "Jack Up Car" in result.output  # a paper task: printed with the paper's value
+    assert payload["order_definition"] == "lis"
+    assert payload["totals"]["primary_videos"] == 24 and payload["totals"]["related_videos"] == 1
+    assert "primary videos: 24" in result.output and "(paper: 2,763, 213 h)" in result.output
+    assert "longest in-order subsequence" in result.output
+    pairwise = runner.invoke(
+        app, ["steps", "stats", str(root), "--order", "pairwise"], env={"COLUMNS": "250"}
+    )
+    assert pairwise.exit_code == 0 and "pairs of annotated steps in task order" in pairwise.output
+    bad = runner.invoke(app, ["steps", "stats", str(root), "--order", "kendall"])
+    assert bad.exit_code == 2 and "lis, pairwise" in bad.output
 
 
 def test_benchmark_writes_contract_files(tmp_path: Path) -> None:

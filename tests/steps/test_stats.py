@@ -30,7 +30,30 @@ def test_order_consistency_uses_first_start_and_needs_two_steps() -> None:
     assert order_consistency([]) is None
     # Step 1 also appears late; its first start (0) counts: 1, 3, 2 -> pairs (1,3)+ (1,2)+ (3,2)-
     segs = [Segment(1, 0, 1), Segment(3, 2, 3), Segment(2, 4, 5), Segment(1, 9, 10)]
-    assert order_consistency(segs) == pytest.approx(2 / 3)
+    assert order_consistency(segs, "pairwise") == pytest.approx(2 / 3)
+    assert order_consistency(segs) == pytest.approx(2 / 3)  # LIS 1, 3 (or 1, 2) of 3
+
+
+def test_the_two_readings_differ_on_longer_orders() -> None:
+    segs = [Segment(s, i, i + 0.5) for i, s in enumerate((2, 3, 4, 1))]
+    assert order_consistency(segs) == pytest.approx(3 / 4)  # 2, 3, 4 kept by an ordered parse
+    assert order_consistency(segs, "pairwise") == pytest.approx(3 / 6)
+    with pytest.raises(ValueError, match="order must be one of"):
+        order_consistency(segs, "kendall")
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.permutations(list(range(1, 7))), st.integers(2, 6))
+def test_lis_is_the_longest_in_order_subsequence(perm: list[int], n: int) -> None:
+    order = perm[:n]
+    segs = [Segment(s, i, i + 0.5) for i, s in enumerate(order)]
+    best = max(
+        len(sub)
+        for r in range(1, n + 1)
+        for sub in itertools.combinations(order, r)
+        if list(sub) == sorted(sub)
+    )
+    assert order_consistency(segs) == pytest.approx(best / n)
 
 
 def test_video_statistics_hand_computed() -> None:
@@ -80,7 +103,8 @@ def test_aggregate_task_means() -> None:
     assert row.mean_duration_s == 15
     assert row.missing_steps == pytest.approx((0.5 + 0.0) / 2)
     assert row.background == pytest.approx((5 / 10 + 16 / 20) / 2)
-    assert row.order_consistency == 0.0  # only video b has two steps, and they are swapped
+    # only video b has two steps, and they are swapped: an ordered parse keeps one of two
+    assert row.order_consistency == 0.5
     assert row.best_parse_recall == pytest.approx((1 + 1) / 3)
     assert row.constraint_iou is None
     assert row.paper["n_videos"] == 182  # matched to the paper's "Make Pancakes"
@@ -98,3 +122,28 @@ def test_dataset_statistics_on_a_small_folder(tmp_path: Path) -> None:
     assert row.constraint_iou == pytest.approx(3 / (3 + 3 + 8 - 3))
     assert row.outside_constraints == pytest.approx(1 / 2)
     assert stats.total.n_videos == 1
+    assert stats.order_definition == "lis"
+    totals = stats.totals
+    assert totals is not None
+    assert (totals.primary_videos, totals.related_videos, totals.annotated_videos) == (2, 1, 1)
+    assert totals.primary_hours == pytest.approx(40 / 3600)
+    assert (totals.shared_videos, totals.shared_fraction) == (0, 0.0)
+    assert totals.paper["primary_videos"] == 2763
+    assert stats.to_json()["totals"]["related_hours"] == pytest.approx(20 / 3600)
+
+
+def test_totals_count_shared_and_unreadable_videos(tmp_path: Path) -> None:
+    from instructvid.io.crosstask import VideoEntry, write_video_list
+    from instructvid.steps.stats import dataset_totals
+    from tests.worlds import mini_dataset
+
+    root = mini_dataset(tmp_path)
+    entries = [VideoEntry("1", "a"), VideoEntry("1", "b"), VideoEntry("2", "c")]
+    entries += [VideoEntry("2", "a"), VideoEntry("2", "d")]  # a is shared; d has no features
+    write_video_list(root / "crosstask_release" / "videos.csv", entries)
+    totals = dataset_totals(CrossTaskData.open(root))
+    assert (totals.distinct_videos, totals.shared_videos) == (4, 1)
+    assert totals.shared_fraction == pytest.approx(1 / 4)
+    assert totals.shared_primary_related == 1
+    assert (totals.related_videos, totals.missing_features) == (3, 1)
+    assert totals.related_hours == pytest.approx(40 / 3600)  # a and c; d unreadable

@@ -8,10 +8,10 @@ import pytest
 from instructvid.video.features import (
     EXTRACTORS,
     FeatureExtractor,
-    WeightsError,
     make_extractor,
 )
 from instructvid.video.synthetic import scene_frames
+from instructvid.video.weights import WeightsError
 
 
 def _scenes_separate(extractor):

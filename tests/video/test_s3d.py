@@ -8,10 +8,11 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from instructvid.video.batches import clip_windows, prefetch_batches  # noqa: E402
-from instructvid.video.features import WeightsError, make_extractor  # noqa: E402
+from instructvid.video.features import make_extractor  # noqa: E402
 from instructvid.video.s3d import S3D  # noqa: E402
 from instructvid.video.stream import RateDecoder  # noqa: E402
 from instructvid.video.synthetic import read_timestamp  # noqa: E402
+from instructvid.video.weights import WeightsError  # noqa: E402
 from tests.video import clips  # noqa: E402
 
 

@@ -43,15 +43,27 @@ def stats(
     release: Path | None = RELEASE_OPT,
     features: Path | None = FEATURES_OPT,
     constraints: Path | None = CONSTRAINTS_OPT,
+    order: str = typer.Option(
+        "lis",
+        "--order",
+        help="Order consistency: lis (longest in-order subsequence / steps, default) or "
+        "pairwise (pairs in order / pairs).",
+    ),
 ) -> None:
-    """Dataset statistics of the primary tasks; the paper's Table 3.2 values on a second row."""
+    """Dataset statistics of the primary tasks; the paper's Table 3.2 values on a second row;
+    the dataset's totals (videos, hours, annotated and shared videos) beside the paper's."""
     from instructvid.io.atomic import atomic_write_json, atomic_write_text
+    from instructvid.report.dataset import order_note, totals_lines
     from instructvid.report.tables import STATS_COLUMNS, stats_cells_split, stats_markdown
-    from instructvid.steps.stats import dataset_statistics
+    from instructvid.steps.stats import ORDER_DEFINITIONS, dataset_statistics
 
+    if order not in ORDER_DEFINITIONS:
+        raise typer.BadParameter(
+            f"expected one of {', '.join(ORDER_DEFINITIONS)}", param_hint="--order"
+        )
     dataset = open_dataset(data, release, features, constraints)
     with stop_cleanly("stats"), progress_bar("statistics") as update:
-        result = dataset_statistics(dataset, progress=update)
+        result = dataset_statistics(dataset, progress=update, order=order)
     table = Table(title="Dataset statistics (Table 3.2); paper values on the dim rows")
     table.add_column("task", no_wrap=True, max_width=26, overflow="ellipsis")
     for _, _, short in STATS_COLUMNS:
@@ -67,10 +79,14 @@ def stats(
         f"{result.total.n_videos} annotated videos, {result.total.hours:.1f} hours "
         "(paper: 2,763 videos, 213 hours)"
     )
+    extra = [*totals_lines(result), order_note(result)]
+    for line in extra:
+        console.print(line, highlight=False)
     if json_out is not None:
         atomic_write_json(json_out, result.to_json())
     if markdown_out is not None:
-        atomic_write_text(markdown_out, stats_markdown(result))
+        notes = "".join(f"- {line}\n" for line in extra)
+        atomic_write_text(markdown_out, stats_markdown(result) + "\n" + notes)
 
 
 def check(

@@ -118,7 +118,10 @@ def benchmark(
     except FileNotFoundError as exc:
         raise fail(exc) from None
     titles = {t: task.title for t, task in dataset.tasks.items()}
-    report = write_benchmark_report(out, summaries, titles, sharing=training.related)
+    steps_of = {t: k.steps for t, k in dataset.tasks.items()}
+    report = write_benchmark_report(
+        out, summaries, titles, sharing=training.related, steps=steps_of, stem=training.stem
+    )
     table = Table(title=f"Recall (%) over {splits} splits")
     table.add_column("method")
     table.add_column("recall %", justify="right")

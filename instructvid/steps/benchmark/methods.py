@@ -50,11 +50,14 @@ __all__ = [
     "TRAINED_METHODS",
     "TrainedMethod",
     "fit_alayrac_method",
+    "fit_richard18_method",
     "label_alayrac",
+    "label_richard18",
     "label_step_model",
     "make_learner",
     "predict_alayrac_split",
     "predict_random",
+    "predict_richard18_split",
     "predict_uniform",
     "trained_fit",
     "trained_predict",
@@ -291,3 +294,47 @@ def predict_alayrac_split(
     labels, scores = predict_alayrac(model, data, split.test)
     val_scores = predict_alayrac(model, data, split.val)[1] if split.val else None
     return Predictions(labels=labels, scores=scores, val_scores=val_scores)
+
+
+# -------------------------------------------------------------------------------------------
+# Richard et al. 2018 (action sets)
+
+
+def fit_richard18_method(annotated_sets: bool) -> Any:
+    """``richard18``'s fit (``richard18-annotated``: sets from the annotations)."""
+
+    def fit(
+        data: CrossTaskData,
+        train: Videos,
+        options: MethodOptions,
+        *,
+        checkpoint: str | Path | None = None,
+        progress: ProgressCallback | None = None,
+        cache_mb: float = 1024,
+    ) -> Any:
+        from instructvid.steps.benchmark.richard18 import fit_richard18
+
+        return fit_richard18(data, train, options, annotated_sets=annotated_sets)
+
+    return fit
+
+
+def label_richard18(model: Any, data: CrossTaskData, videos: Videos) -> LabelsAndScores:
+    """Labels (our exactly-one DP) and step log-probabilities of ``videos``."""
+    from instructvid.steps.benchmark.richard18 import predict_richard18
+
+    return predict_richard18(model, data, videos)
+
+
+def predict_richard18_split(annotated_sets: bool) -> Method:
+    """``richard18`` on a split: fit on the primary training videos, label the test videos."""
+
+    def method(
+        data: CrossTaskData, split: Split, rng: np.random.Generator, options: MethodOptions
+    ) -> Predictions:
+        model = fit_richard18_method(annotated_sets)(data, split.train, options)
+        labels, scores = label_richard18(model, data, split.test)
+        val_scores = label_richard18(model, data, split.val)[1] if split.val else None
+        return Predictions(labels=labels, scores=scores, val_scores=val_scores)
+
+    return method

@@ -49,6 +49,7 @@ from instructvid.io.atomic import atomic_write_json
 from instructvid.io.crosstask import CrossTaskData
 from instructvid.metrics.recall import crosstask_recall
 from instructvid.metrics.step_map import step_map
+from instructvid.metrics.step_recall import step_recall_counts
 from instructvid.steps.benchmark.actionness import (
     ActionnessSettings,
     actionness_result,
@@ -135,6 +136,7 @@ def score_predictions(data: CrossTaskData, split: Split, preds: Predictions) -> 
         "n_videos": recall.n_videos,
         "map": None,
         "map_per_task": None,
+        "per_step": step_recall_counts(truth, preds.labels),
     }
     if preds.scores is not None:
         mp = step_map(truth, preds.scores)

@@ -160,4 +160,14 @@ def default_registry() -> MethodRegistry:
             hyper=AlayracSettings(),
         )
     )
+    for name, annotated in (("richard18", False), ("richard18-annotated", True)):
+        specs.append(
+            MethodSpec(
+                name,
+                methods.predict_richard18_split(annotated),
+                options=("hyper", "seed"),
+                fit=methods.fit_richard18_method(annotated),
+                label=methods.label_richard18,
+            )
+        )
     return MethodRegistry({spec.name: spec for spec in specs})
