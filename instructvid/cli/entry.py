@@ -12,6 +12,7 @@ import sys
 
 import typer
 
+from instructvid.cli.stop import set_command
 from instructvid.interrupt import install_hard_stop
 from instructvid.progress import console, show_warnings_plainly
 
@@ -36,6 +37,7 @@ def interrupted_line(label: str) -> str:
 def run(app: typer.Typer) -> None:
     """``app()`` with the Ctrl-C behaviour of the module docstring."""
     label = command_label(app)
+    set_command(label)
     show_warnings_plainly()
     install_hard_stop(lambda: interrupted_line(label))
     try:

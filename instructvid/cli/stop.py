@@ -18,7 +18,7 @@ from rich.markup import escape
 
 from instructvid.progress import console
 
-__all__ = ["fail", "stop_cleanly"]
+__all__ = ["command_path", "fail", "set_command", "stop_cleanly"]
 
 
 def fail(exc: Exception | str) -> typer.Exit:
@@ -32,7 +32,8 @@ def stop_cleanly(what: str = "", *, also: tuple[type[Exception], ...] = ()) -> I
     """Bad input ends with exit 2 and its message; Ctrl-C with exit 130 and how to resume.
 
     Args:
-        what: the work interrupted, as the Ctrl-C line names it.
+        what: the work interrupted, named by the Ctrl-C line when no command is running (the
+            line names the command, ``instructvid synth crosstask``, when there is one).
         also: exception types beside :class:`ValueError` that mean bad input for this command.
     """
     try:
@@ -40,9 +41,24 @@ def stop_cleanly(what: str = "", *, also: tuple[type[Exception], ...] = ()) -> I
     except (ValueError, *also) as exc:
         raise fail(exc) from None
     except KeyboardInterrupt:
-        label = f"{what} " if what else ""
+        label = command_path() or what or "the command"
         console.print(
-            f"[yellow]interrupted[/yellow] {label}— rerun the same command to resume",
+            f"[yellow]interrupted {escape(label)}[/yellow] — rerun the same command to resume",
             highlight=False,
         )
         raise typer.Exit(130) from None
+
+
+#: The command line's command (``instructvid steps benchmark``), set by the console script's
+#: entry point before it runs the app; empty when the app is called otherwise (tests).
+_COMMAND = {"label": ""}
+
+
+def set_command(label: str) -> None:
+    """Name the running command for the Ctrl-C line (called once by the entry point)."""
+    _COMMAND["label"] = label
+
+
+def command_path() -> str:
+    """``instructvid steps benchmark``: the command running now (empty when not known)."""
+    return _COMMAND["label"]
