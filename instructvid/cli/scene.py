@@ -312,3 +312,13 @@ def synth(
     console.print(
         f"written: [bold]{path}[/bold]; videos under {out / 'videos'}; keypoints {out / 'keypoints.json'}"
     )
+
+
+def _register_grounding() -> None:
+    """``scene ground``, ``scene query`` and ``scene evaluate`` (thesis §5.4)."""
+    from instructvid.cli import scene_grounding
+
+    scene_grounding.register(app)
+
+
+_register_grounding()

@@ -106,6 +106,7 @@ class VideoModel:
     frames: list[Frame]
     points: np.ndarray
     to_ref: Similarity
+    image_dir: Path | None = None  # where the registered images are (for image-based points)
 
 
 @dataclass(eq=False)
@@ -395,7 +396,7 @@ def load_scene(
             dropped.append(ref.id)
             continue
         frames, pts = _read_model(ref.path)
-        models.append(VideoModel(ref.input, ref.id, frames, pts, to_ref[ref.id]))
+        models.append(VideoModel(ref.input, ref.id, frames, pts, to_ref[ref.id], ref.image_dir))
     if not models:
         raise ValueError(
             f"{out}: no model is connected to the reference {reference!r} of {graph_path}"
