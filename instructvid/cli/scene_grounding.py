@@ -39,7 +39,9 @@ def ground(
         None, "--graph", help="Alignment graph of each scene, in order (default SCENE/graph.json)."
     ),
     hands: Path | None = typer.Option(
-        None, "--hands", help="--points hand: folder of per-second hand cues DIR/<video>.npy."
+        None,
+        "--hands",
+        help="--points hand: folder of per-second hand cues DIR/<video>.npy (searched recursively).",
     ),
     similarity_model: Path | None = typer.Option(
         None, "--similarity-model", help="--points similarity: a TorchScript text–image model."

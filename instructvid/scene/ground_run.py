@@ -69,6 +69,8 @@ def find_subtitle_files(folder: PathLike) -> dict[str, Path]:
 
 
 def _hands(folder: PathLike, videos: list[str]) -> dict[str, np.ndarray]:
+    """The hand cues ``{video: (T, 3)}`` of ``videos``: ``DIR/<video>.npy``, else a unique
+    ``<video>.npy`` anywhere under ``DIR``; videos without one get no hand pairs."""
     from instructvid.io.ids import safe_join
 
     folder = Path(folder)
@@ -78,7 +80,12 @@ def _hands(folder: PathLike, videos: list[str]) -> dict[str, np.ndarray]:
     for v in videos:
         path = safe_join(folder, f"{v}.npy")
         if not path.is_file():
-            continue
+            found = sorted(p for p in folder.rglob("*.npy") if p.name == f"{v}.npy")
+            if len(found) > 1:
+                raise ValueError(f"two hand cues for video {v!r}: {found[0]} and {found[1]}")
+            if not found:
+                continue
+            path = found[0]
         try:
             arr = np.load(path, allow_pickle=False)
         except (OSError, ValueError) as exc:
