@@ -122,6 +122,13 @@ def query(
     text: str = typer.Argument(..., help='The instruction, e.g. "remove the dipstick".'),
     scene: str | None = typer.Option(None, "--scene", help="Only this scene (default: all)."),
     top: int = typer.Option(5, "--top", help="Voxels per scene."),
+    video: str | None = typer.Option(
+        None, "--video", help="Also give each centre in this video's model frame (needs --scene)."
+    ),
+    overlay: Path | None = typer.Option(
+        None, "--overlay", help="Write heat-map overlays on --video's frames into this folder."
+    ),
+    frames: int = typer.Option(3, "--frames", help="Frames to overlay."),
     device: str = typer.Option("auto", "--device", help="auto | cpu | cuda."),
 ) -> None:
     """Voxel centres (reference frame) and scores of an instruction: one JSON object per line."""
@@ -129,9 +136,38 @@ def query(
     from instructvid.scene.ground_run import query as run_query
 
     with stop_cleanly("scene query"):
+        if (video or overlay) and not (scene and video):
+            raise ValueError("--video and --overlay need --scene and --video")
         rows = run_query(run, text, scene=scene, top=top, device=resolve_device(device))
+        if video:
+            written = _in_video(run, text, scene, video, rows, overlay, frames)
     for row in rows:
         typer.echo(json.dumps(row))
+    if overlay:
+        console.print(f"overlays: {', '.join(str(p) for p in written)}")
+
+
+def _in_video(run, text, scene, video, rows, overlay, frames) -> list[Path]:
+    from instructvid.scene.ground_overlay import overlay_frames, to_video_frame
+    from instructvid.scene.ground_run import load_run, run_scene
+
+    summary, model, voxels = load_run(run)
+    models = run_scene(summary, scene)
+    chosen = [m for m in models.models if m.video == video]
+    if not chosen:
+        raise ValueError(f"no aligned model of video {video!r} in scene {scene!r}")
+    for row in rows:
+        row["video"] = video
+        row["centre_in_video"] = [
+            round(float(x), 6) for x in to_video_frame(row["centre"], chosen[0])
+        ]
+    if not overlay:
+        return []
+    scores = model.scores([text], scene)[0]
+    grid = voxels[scene]
+    return overlay_frames(
+        models, video, grid.centres(), scores, float(grid.size.max()), overlay, n_frames=frames
+    )
 
 
 def evaluate(

@@ -38,7 +38,7 @@ from instructvid.scene.grounding import (
 from instructvid.scene.voxels import VoxelGrid
 from instructvid.types import PathLike, ProgressCallback
 
-__all__ = ["find_subtitle_files", "ground", "load_run", "query"]
+__all__ = ["find_subtitle_files", "ground", "load_run", "query", "run_scene"]
 
 MAX_POINTS = 200_000
 
@@ -220,6 +220,7 @@ def ground(
         {
             "scenes": names,
             "scene_dirs": [str(Path(d).resolve()) for d in scene_dirs],
+            "graphs": None if graphs is None else [str(Path(g).resolve()) for g in graphs],
             "n_voxels": n_by_scene,
             "counts": counts,
             "total": {
@@ -316,3 +317,12 @@ def query(
                 }
             )
     return out
+
+
+def run_scene(summary: dict, scene: str) -> SceneModels:
+    """The aligned models of ``scene`` as the run used them (its folder and graph)."""
+    if scene not in summary["scenes"]:
+        raise ValueError(f"no scene {scene!r} in the run; scenes: {', '.join(summary['scenes'])}")
+    i = summary["scenes"].index(scene)
+    graphs = summary.get("graphs")
+    return load_scene(summary["scene_dirs"][i], None if not graphs else graphs[i], name=scene)
