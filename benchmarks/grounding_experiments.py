@@ -3,7 +3,7 @@ encoder mode, all videos vs one video per scene, evaluated beside thesis Fig. 5.
 
     python benchmarks/grounding_experiments.py OUT [--seeds 0 1 2] [--worlds PREFIX]
 
-Writes ``OUT/results.json`` (per configuration and seed: PCK at 30 cm, class average, per-class
+Writes ``OUT/results-<seeds>.json`` (per configuration and seed: PCK at 30 cm, class average, per-class
 PCK, curves) and ``OUT/grounding_pck.png`` (curves averaged over the seeds, with chance).
 Worlds are generated (``instructvid synth grounding`` defaults) unless ``PREFIX<seed>`` exists.
 """
@@ -38,12 +38,18 @@ def main() -> None:
     ap.add_argument("out", type=Path)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--worlds", default="/tmp/gw_s")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--plot-only", action="store_true", help="Merge OUT/results*.json and plot.")
     args = ap.parse_args()
     results: dict[str, dict] = {}
-    path = args.out / "results.json"
+    path = args.out / f"results-{'-'.join(map(str, args.seeds))}.json"
     if path.exists():
         results = json.loads(path.read_text())
-    with limit_torch_threads(2):
+    if args.plot_only:
+        for other in sorted(args.out.glob("results*.json")):
+            results.update(json.loads(other.read_text()))
+        args.seeds = []
+    with limit_torch_threads(args.threads):
         for seed in args.seeds:
             world = Path(f"{args.worlds}{seed}")
             generate_grounding(world, seed=seed)

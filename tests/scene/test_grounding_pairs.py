@@ -132,3 +132,23 @@ def test_chance_expectation_equals_monte_carlo():
     mc = pck_curve(np.linalg.norm(draws - target, axis=1), taus)
     assert np.allclose(exact, mc, atol=0.005)
     assert 0 < exact[0] < exact[1] < exact[2] < 1
+
+
+def test_overlay_draws_the_top_voxel_red_and_the_object_green():
+    from instructvid.scene.ground_overlay import draw_overlay, to_video_frame
+
+    sim = Similarity(0.5, np.eye(3), np.array([1.0, 0.0, 0.0]))  # x_ref = 0.5 x_model + (1, 0, 0)
+    frame_w = _frame([0, -0.1, 2], [0, 0, 0])  # the camera of the model frame
+    model = VideoModel("v", "v/0", [frame_w], np.zeros((0, 3)), sim)
+    assert np.allclose(to_video_frame(sim(np.array([0.2, 0.3, 0.4])), model), [0.2, 0.3, 0.4])
+    centres = sim(np.array([[0.0, 0.0, 0.0], [0.4, 0.3, 0.0]]))
+    image = np.zeros((120, 160, 3), np.uint8)
+    out = draw_overlay(
+        image, frame_w, model, centres, np.array([1.0, 0.0]), 0.05, object_ref=centres[1]
+    )
+    cam = np.array([0.0, 0.0, 0.0]) @ frame_w.R.T + frame_w.t
+    u, v = (frame_w.K @ (cam / cam[2]))[:2]
+    assert out[int(v), int(u), 0] > 150 and out[int(v), int(u), 1] == 0  # red, strong
+    cam2 = np.array([0.4, 0.3, 0.0]) @ frame_w.R.T + frame_w.t
+    u2, v2 = (frame_w.K @ (cam2 / cam2[2]))[:2]
+    assert out[int(v2), int(u2), 1] == 255 and out[int(v2), int(u2), 0] == 0  # the object, green
