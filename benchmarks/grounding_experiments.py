@@ -112,12 +112,59 @@ def main() -> None:
             )
     chance_rows = [r for r in results.values() if r["config"] == next(iter(CONFIGS))]
     curves["chance"] = np.mean([r["chance_curve"] for r in chance_rows], axis=0)
+    (args.out / "results.json").write_text(json.dumps(results, indent=1))
+    (args.out / "summary.md").write_text(_summary(results))
     plot_pck_curves(
         curves,
         THRESHOLDS_CM,
         args.out / "grounding_pck.png",
         title="3D text grounding, 3 synthetic worlds (cf. thesis Fig. 5.7)",
     )
+
+
+def _summary(results: dict) -> str:
+    """Markdown: per configuration, mean ± std over seeds; per class for the first one."""
+    from instructvid.scene.ground_eval import THESIS_AVERAGE, THESIS_TABLE_51
+
+    lines = [
+        "| configuration | seeds | training pairs | PCK@30 (all queries) | class average | chance |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name in CONFIGS:
+        rows = [r for r in results.values() if r["config"] == name]
+        if not rows:
+            continue
+
+        def ms(key: str, rows=rows) -> str:
+            v = [r[key] for r in rows]
+            return f"{np.mean(v):.2f} ± {np.std(v):.2f}"
+
+        lines.append(
+            f"| {name} | {len(rows)} | {np.mean([r['pairs'] for r in rows]):.0f} | {ms('mean')} | "
+            f"{ms('class_average')} | {ms('chance_mean')} |"
+        )
+    first = [r for r in results.values() if r["config"] == next(iter(CONFIGS))]
+    classes = list(THESIS_TABLE_51)
+    lines += [
+        "",
+        "| PCK at 30 cm | " + " | ".join(c.replace("_", " ") for c in classes) + " | Average |",
+        "|---" * (len(classes) + 2) + "|",
+        "| Chance (thesis) | "
+        + " | ".join(f"{THESIS_TABLE_51[c][0]:.2f}" for c in classes)
+        + f" | {THESIS_AVERAGE[0]:.2f} |",
+        "| Ours (thesis) | "
+        + " | ".join(f"{THESIS_TABLE_51[c][1]:.2f}" for c in classes)
+        + f" | {THESIS_AVERAGE[1]:.2f} |",
+    ]
+    for label, key in (
+        ("Chance (synthetic, exact)", "chance_per_class"),
+        (next(iter(CONFIGS)), "per_class"),
+    ):
+        vals = [np.mean([r[key][c] for r in first]) for c in classes]
+        lines.append(
+            f"| {label} | " + " | ".join(f"{v:.2f}" for v in vals) + f" | {np.mean(vals):.2f} |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

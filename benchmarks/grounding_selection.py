@@ -3,7 +3,9 @@
 25 % of the pairs (seeded) are held out; every configuration trains on the rest and logs the
 held-out top-1 voxel accuracy after each epoch. Usage::
 
-    python benchmarks/grounding_selection.py WORLD OUT   # WORLD from `instructvid synth grounding`
+    python benchmarks/grounding_selection.py WORLD OUT [NAME ...]   # WORLD from `synth grounding`
+
+NAMEs pick configurations (default all); each appends its curve to OUT/selection.json.
 """
 
 from __future__ import annotations
@@ -21,18 +23,20 @@ CONFIGS = {
     "tfidf lr_head=3e-2": dict(text="tfidf", lr_head=3e-2),
     "minilm frozen lr_head=1e-2": dict(freeze_encoder=True, lr_head=1e-2),
     "minilm frozen lr_head=3e-2": dict(freeze_encoder=True, lr_head=3e-2),
-    "minilm tuned lr_enc=2e-5": dict(lr_encoder=2e-5),
-    "minilm tuned lr_enc=5e-5": dict(lr_encoder=5e-5),
-    "minilm tuned lr_enc=1e-4": dict(lr_encoder=1e-4),
+    "minilm tuned lr_enc=2e-5": dict(lr_encoder=2e-5, epochs=8),
+    "minilm tuned lr_enc=5e-5": dict(lr_encoder=5e-5, epochs=8),
+    "minilm tuned lr_enc=1e-4": dict(lr_encoder=1e-4, epochs=8),
 }
 
 
-def main(world: str, out: str, epochs: int = 16) -> None:
+def main(world: str, out: str, names: list[str], epochs: int = 16) -> None:
     scenes = sorted(str(p) for p in Path(world).glob("car_*/recon"))
     results = {}
-    with limit_torch_threads(2):
+    with limit_torch_threads(1):
         for name, kw in CONFIGS.items():
-            conf = TrainConf(epochs=epochs, **kw)
+            if names and name not in names:
+                continue
+            conf = TrainConf(**{"epochs": epochs, **kw})
             path = ground(
                 scenes,
                 world,
@@ -46,8 +50,10 @@ def main(world: str, out: str, epochs: int = 16) -> None:
             print(
                 f"{name:30s} best epoch {best + 1:2d} acc {log[best]['val_accuracy']:.3f}  curve {results[name]}"
             )
-    (Path(out) / "selection.json").write_text(json.dumps(results, indent=1))
+    path = Path(out) / "selection.json"
+    old = json.loads(path.read_text()) if path.exists() else {}
+    path.write_text(json.dumps({**old, **results}, indent=1))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[1], sys.argv[2], sys.argv[3:])

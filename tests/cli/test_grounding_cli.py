@@ -60,6 +60,30 @@ def test_ground_query_evaluate(world, tmp_path):
     rows = [json.loads(line) for line in result.output.strip().splitlines()]
     assert [r["rank"] for r in rows] == [1, 2, 3] and all(r["scene"] == "car_1" for r in rows)
     assert rows[0]["score"] >= rows[1]["score"] >= rows[2]["score"]
+    overlays = tmp_path / "overlays"
+    result = runner.invoke(
+        app,
+        [
+            "scene",
+            "query",
+            str(run),
+            "pull out the dipstick",
+            "--scene",
+            "car_1",
+            "--top",
+            "1",
+            "--video",
+            "car_1_v02",
+            "--overlay",
+            str(overlays),
+            "--frames",
+            "2",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.output.strip().splitlines()[0])
+    assert row["video"] == "car_1_v02" and len(row["centre_in_video"]) == 3
+    assert len(list(overlays.glob("t*.png"))) == 2
     out = tmp_path / "eval"
     result = runner.invoke(
         app,
