@@ -211,13 +211,16 @@ def train_grounding(
     *,
     device: str = "cpu",
     validation: Sequence[tuple[str, str, int]] = (),
+    validation_centres: dict[str, tuple[np.ndarray, float]] | None = None,
     progress: ProgressCallback | None = None,
 ) -> tuple[GroundingModel, list[dict]]:
     """Train on ``data`` = (scene, text, voxel class) triples; checkpoint in ``folder`` each epoch.
 
     Resumes from ``folder/checkpoint.pt`` when it was made with the same settings and data (an
     error otherwise); a finished run is loaded, not retrained. Returns the model and the per-epoch
-    log (``loss``; with ``validation`` pairs, their top-1 ``val_accuracy``).
+    log (``loss``; with ``validation`` pairs, their top-1 ``val_accuracy``; with
+    ``validation_centres`` ``{scene: (N_v, 3)}`` and edge lengths, ``val_within_2`` = the share
+    whose predicted voxel centre lies within 2 voxel edges of the pair's).
 
     Raises:
         ValueError: no pairs, a class outside its scene's voxels, or a checkpoint of other settings.
@@ -298,7 +301,7 @@ def train_grounding(
                 progress(epoch * steps + b + 1, conf.epochs * steps)
         entry = {"epoch": epoch + 1, "loss": total / n}
         if validation:
-            entry["val_accuracy"] = _accuracy(model, validation)
+            entry.update(_validate(model, validation, validation_centres))
         log.append(entry)
         _save(
             ckpt,
@@ -313,13 +316,24 @@ def train_grounding(
     return model, log
 
 
-def _accuracy(model: GroundingModel, pairs: Sequence[tuple[str, str, int]]) -> float:
-    hits = 0
+def _validate(
+    model: GroundingModel,
+    pairs: Sequence[tuple[str, str, int]],
+    centres: dict[str, tuple[np.ndarray, float]] | None,
+) -> dict[str, float]:
+    hits, near = 0, 0
     for s in sorted({p[0] for p in pairs}):
         sub = [p for p in pairs if p[0] == s]
         pred = model.scores([t for _s, t, _k in sub], s).argmax(axis=1)
-        hits += int((pred == np.array([k for _s, _t, k in sub])).sum())
-    return hits / len(pairs)
+        true = np.array([k for _s, _t, k in sub])
+        hits += int((pred == true).sum())
+        if centres is not None:
+            c, edge = centres[s]
+            near += int((np.linalg.norm(c[pred] - c[true], axis=1) <= 2 * edge).sum())
+    out = {"val_accuracy": hits / len(pairs)}
+    if centres is not None:
+        out["val_within_2"] = near / len(pairs)
+    return out
 
 
 def load_grounding_model(

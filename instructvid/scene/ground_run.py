@@ -206,6 +206,11 @@ def ground(
         raise ValueError(
             f"no training pair in any scene ({asdict(total)}); check the subtitles and the models"
         )
+    grids = {
+        s: VoxelGrid.from_json(json.loads((run / "scenes" / s / "voxels.json").read_text()))
+        for s in names
+    }
+    centres = {s: (g.centres(), float(g.size.max())) for s, g in grids.items()}
     _model, log = train_grounding(
         run / "model",
         data,
@@ -213,6 +218,7 @@ def ground(
         train,
         device=device,
         validation=validation,
+        validation_centres=centres if validation else None,
         progress=progress,
     )
     return atomic_write_json(

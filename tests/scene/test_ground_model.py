@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 
+import numpy as np
 import pytest
 import torch
 
@@ -26,10 +27,21 @@ def _planted(scenes=("a", "b")) -> tuple[list[tuple[str, str, int]], dict[str, i
 
 def test_tfidf_learns_a_planted_mapping(tmp_path):
     data, nv = _planted()
+    line = np.c_[np.arange(20.0), np.zeros(20), np.zeros(20)]  # voxel k at x = k, edge 1
+    held = [
+        (s, f"please {w} now", k) for s, t, k in data if t.startswith("remove") for w in [t[11:]]
+    ]
     model, log = train_grounding(
-        tmp_path, data, nv, TrainConf(text="tfidf", epochs=30, batch_size=16)
+        tmp_path,
+        data,
+        nv,
+        TrainConf(text="tfidf", epochs=30, batch_size=16),
+        validation=held,
+        validation_centres=dict.fromkeys(nv, (line, 1.0)),
     )
     assert log[-1]["loss"] < log[0]["loss"]
+    assert log[-1]["val_accuracy"] == 1.0 and log[-1]["val_within_2"] == 1.0
+    assert all(e["val_accuracy"] <= e["val_within_2"] for e in log)
     for s in ("a", "b"):
         pred = model.scores([f"please {w} now" for w in WORDS], s).argmax(axis=1)
         want = [k for (sc, t, k) in data if sc == s and t.startswith("remove")]
