@@ -280,3 +280,13 @@ def compare(
             f"left out as inconsistent: {data['n_pairs_inconsistent']}"
         )
     console.print(f"written: [bold]{path}[/bold] and fig56.png")
+
+
+def _register_grounding() -> None:
+    """``scene ground``, ``scene query`` and ``scene evaluate`` (thesis §5.4)."""
+    from instructvid.cli import scene_grounding
+
+    scene_grounding.register(app)
+
+
+_register_grounding()

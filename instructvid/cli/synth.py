@@ -71,6 +71,30 @@ def scene(
     )
 
 
+@app.command("grounding")
+def grounding(
+    out: Path = typer.Option(..., "--out", help="Folder to write the grounding world into."),
+    seed: int = typer.Option(0, "--seed", help="Random seed; the same seed writes the same world."),
+    scenes: int = typer.Option(3, "--scenes", help="Car models (different layouts)."),
+    videos: int = typer.Option(6, "--videos", help="Videos per scene."),
+    recon: bool = typer.Option(
+        True, "--recon/--no-recon", help="Also write oracle reconstructions (SCENE/recon/)."
+    ),
+) -> None:
+    """Write a 3D grounding world: scenes with named parts, videos dwelling on them, noisy WebVTT
+    narration, hand cues, ground-truth cameras, objects.json and held-out queries.csv."""
+    from instructvid.cli.stop import stop_cleanly
+    from instructvid.synth.grounding import generate_grounding
+
+    with stop_cleanly("synth grounding"), progress_bar("synth grounding") as update:
+        path = generate_grounding(
+            out, seed=seed, scenes=scenes, videos=videos, write_recon=recon, progress=update
+        )
+    console.print(
+        f"wrote [bold]{path.parent}[/bold] (objects.json, queries.csv, one folder per scene)"
+    )
+
+
 def _register_aliases() -> None:
     """``synth actionness``: the same command as ``actionness synth``, so that every generator
     is found under ``instructvid synth``."""

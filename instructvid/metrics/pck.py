@@ -16,7 +16,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["keypoint_errors", "mean_pck_curve", "parse_tolerances", "pck", "pck_curve"]
+__all__ = [
+    "chance_pck_curve",
+    "keypoint_errors",
+    "mean_pck_curve",
+    "parse_tolerances",
+    "pck",
+    "pck_curve",
+]
 
 
 def keypoint_errors(predicted: np.ndarray, truth: np.ndarray) -> np.ndarray:
@@ -54,6 +61,21 @@ def mean_pck_curve(
     if not curves:
         return np.full(len(tolerances), np.nan)
     return np.mean(curves, axis=0)
+
+
+def chance_pck_curve(
+    points: np.ndarray, target: Sequence[float] | np.ndarray, tolerances: Sequence[float]
+) -> np.ndarray:
+    """Expected PCK of a prediction drawn uniformly among the (N, 3) ``points`` (a model's points):
+    at each tolerance, the exact share of points within it of ``target`` (3,) — (T,) fractions.
+
+    The "Chance" baseline of thesis Fig. 5.7 / Table 5.1, as its expectation rather than a draw.
+    """
+    p = np.asarray(points, np.float64).reshape(-1, 3)
+    if not len(p):
+        return np.full(len(tolerances), np.nan)
+    d = np.linalg.norm(p - np.asarray(target, np.float64).reshape(1, 3), axis=1)
+    return pck_curve(d, tolerances)
 
 
 def parse_tolerances(spec: str) -> list[float]:
