@@ -329,7 +329,7 @@ def build_pairs(
 def _read_model(path: Path) -> tuple[list[Frame], np.ndarray]:
     import pycolmap
 
-    from instructvid.scene.reconstruct import quiet_pycolmap
+    from instructvid.scene.sfm import quiet_pycolmap
 
     quiet_pycolmap()
     try:
