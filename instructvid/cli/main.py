@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from instructvid.cli import report as report_cli
 from instructvid.cli import scene as scene_cli
 from instructvid.cli import synth as synth_cli
 from instructvid.cli.actionness import app as actionness_cli
@@ -23,6 +24,7 @@ app.add_typer(steps_cli.app, name="steps")
 app.add_typer(synth_cli.app, name="synth")
 app.add_typer(scene_cli.app, name="scene")
 app.add_typer(actionness_cli.app, name="actionness")
+app.command("report")(report_cli.report)
 
 
 @app.command("demo")

@@ -13,6 +13,7 @@ saves and embeds it.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -138,8 +139,10 @@ def normalised_time_curve(
             rows.append(np.where(count > 0, total / np.maximum(count, 1), np.nan))
         if not rows:
             continue
-        m = np.nanmean(rows, axis=0)
-        s = np.nanstd(rows, axis=0)
+        with warnings.catch_warnings():  # bins no short video reaches are NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            m = np.nanmean(rows, axis=0)
+            s = np.nanstd(rows, axis=0)
         ax.plot(centres, m, label=name)
         ax.fill_between(centres, m - s, m + s, alpha=0.2)
     ax.set_xlabel("normalised time")
