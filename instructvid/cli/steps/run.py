@@ -61,6 +61,9 @@ def run(
     workers: int | None = typer.Option(None, "--workers", help="Worker processes (local)."),
     batch: int = typer.Option(32, "--batch", help="Frames per batch of the extractor."),
     seed: int = typer.Option(0, "--seed", help="Seed of training."),
+    epochs_init: int | None = typer.Option(
+        None, "--epochs-init", help="Training epochs of the initialisation phase."
+    ),
     epochs: int | None = typer.Option(None, "--epochs", help="Training epochs (after init)."),
     lr: float | None = typer.Option(None, "--lr", help="Learning rate of training."),
     device: str = DEVICE_OPT,
@@ -80,6 +83,8 @@ def run(
     from instructvid.steps.pipeline.settings import DEFAULT_HYPER
 
     hyper = dict(DEFAULT_HYPER)
+    if epochs_init is not None:
+        hyper["epochs_init"] = epochs_init
     if epochs is not None:
         hyper["epochs"] = epochs
     if lr is not None:

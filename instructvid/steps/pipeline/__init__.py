@@ -137,15 +137,16 @@ def run_pipeline(
             found = stage(ctx)
             seconds = time.perf_counter() - start
             problems += found
+            if name == "features" and not ctx.ok:  # not recorded: running again retries
+                atomic_write_json(paths.problems, [p.to_json() for p in problems])
+                raise NothingRanError(
+                    f"no video could run (every one was skipped; reasons in {paths.problems})"
+                )
             record[name] = {"seconds": round(seconds, 3), "problems": [p.to_json() for p in found]}
             atomic_write_json(paths.stages, record)
             timings[name] = {"seconds": seconds, "skipped_now": False}
             say(f"{name}: {seconds:.1f} s")
         atomic_write_json(paths.problems, [p.to_json() for p in problems])
-        if name == "features" and not ctx.ok:
-            raise NothingRanError(
-                f"no video could run (every one was skipped; reasons in {paths.problems})"
-            )
     return PipelineResult(paths.root, len(ctx.ok), problems, timings)
 
 
