@@ -22,10 +22,11 @@ from instructvid.io.crosstask import (
     write_video_list,
 )
 from instructvid.steps.pipeline import NothingRanError, RunSettings, run_pipeline
+from instructvid.steps.pipeline.settings import DEFAULT_HYPER
 from instructvid.synth.videos import VideoSettings, generate_videos
 from instructvid.video.decode import write_video
 
-FAST = {"epochs_init": 2, "epochs": 2, "batch_videos": 8, "lr": 1e-3}  # what _args gives
+FAST = {**DEFAULT_HYPER, "epochs_init": 2, "epochs": 2}  # what _args gives
 SETTINGS = RunSettings(extractor="tiny", hyper=FAST, workers=1)
 
 
