@@ -9,6 +9,7 @@ import typer
 from instructvid.cli import report as report_cli
 from instructvid.cli import scene as scene_cli
 from instructvid.cli import synth as synth_cli
+from instructvid.cli import video as video_cli
 from instructvid.cli.actionness import app as actionness_cli
 from instructvid.cli.steps import app as steps_cli
 from instructvid.cli.steps import constraints as constraints_cli
@@ -24,6 +25,7 @@ app.add_typer(steps_cli.app, name="steps")
 app.add_typer(synth_cli.app, name="synth")
 app.add_typer(scene_cli.app, name="scene")
 app.add_typer(actionness_cli.app, name="actionness")
+app.add_typer(video_cli.app, name="video")
 app.command("report")(report_cli.report)
 
 
