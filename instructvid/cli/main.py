@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from instructvid.cli import report as report_cli
 from instructvid.cli import scene as scene_cli
 from instructvid.cli import synth as synth_cli
 from instructvid.cli import video as video_cli
@@ -25,6 +26,7 @@ app.add_typer(synth_cli.app, name="synth")
 app.add_typer(scene_cli.app, name="scene")
 app.add_typer(actionness_cli.app, name="actionness")
 app.add_typer(video_cli.app, name="video")
+app.command("report")(report_cli.report)
 
 
 @app.command("demo")

@@ -95,6 +95,36 @@ def grounding(
     )
 
 
+@app.command("videos")
+def videos(
+    out: Path = typer.Option(..., "--out", help="Folder to write videos/, subtitles/, lists into."),
+    seed: int = typer.Option(0, "--seed", help="Random seed; the same seed writes the same files."),
+    tasks: int = typer.Option(3, "--tasks", help="Number of tasks (they share step words)."),
+    videos_per_task: int = typer.Option(
+        10,
+        "--videos-per-task",
+        help="Videos per task (one corrupt, one empty, one without subtitles among them all).",
+    ),
+    size: int = typer.Option(96, "--size", help="Frame width and height in pixels (even)."),
+    fps: float = typer.Option(4.0, "--fps", help="Frames per second of the MP4s."),
+) -> None:
+    """Write short narrated H.264 videos of tasks whose steps are drawn from their words, with
+    WebVTT subtitles, tasks.txt, videos.csv and ground-truth annotations. Re-running resumes."""
+    from instructvid.cli.stop import stop_cleanly
+    from instructvid.synth.videos import VideoSettings, generate_videos
+
+    with stop_cleanly("synth videos"):
+        settings = VideoSettings(
+            seed=seed, tasks=tasks, videos_per_task=videos_per_task, size=size, fps=fps
+        )
+        with progress_bar("synth videos") as update:
+            summary = generate_videos(out, settings, progress=update)
+    bad = ", ".join(f"{v} ({k})" for v, k in summary["bad"].items())
+    console.print(
+        f"wrote [bold]{len(summary['videos'])}[/bold] videos to [bold]{out}[/bold]; {bad}"
+    )
+
+
 def _register_aliases() -> None:
     """``synth actionness``: the same command as ``actionness synth``, so that every generator
     is found under ``instructvid synth``."""

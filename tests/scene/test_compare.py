@@ -24,7 +24,8 @@ except Exception as exc:  # pragma: no cover - depends on the machine
 
 from instructvid.cli.main import app  # noqa: E402
 from instructvid.scene.keypoints import shape_residual_cm  # noqa: E402
-from instructvid.scene.reconstruct import ReconstructConf, reconstruct  # noqa: E402
+from instructvid.scene.reconstruct import reconstruct  # noqa: E402
+from instructvid.scene.sfm import ReconstructConf  # noqa: E402
 from instructvid.scene.similarity import DegenerateError, Similarity  # noqa: E402
 from instructvid.synth.scene import render_scene  # noqa: E402
 

@@ -25,6 +25,7 @@ from instructvid.cli.steps.options import (
     RELEASE_OPT,
     open_dataset,
 )
+from instructvid.cli.steps.run import run
 from instructvid.cli.steps.train import train
 from instructvid.cli.stop import stop_cleanly
 from instructvid.progress import console, progress_bar
@@ -156,3 +157,4 @@ app.command("evaluate")(evaluate)
 app.command("localize")(localize)
 app.command("tune")(tune)
 app.command("transfer")(transfer)
+app.command("run")(run)
