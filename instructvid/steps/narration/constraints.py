@@ -57,6 +57,7 @@ __all__ = [
     "VideoMatches",
     "build_constraints",
     "intervals_from_matches",
+    "load_matches",
 ]
 
 
@@ -369,3 +370,10 @@ def _validation_threshold(
         return -math.inf, None
     threshold, scores = select_threshold(videos)
     return threshold, {**scores, "n_videos": len(videos)}
+
+
+def load_matches(out: PathLike, task_id: str, video_id: str) -> VideoMatches:
+    """The matches file of a video written by :func:`build_constraints`
+    (``OUT/matches/<task>_<video>.json``, confined to that folder)."""
+    path = safe_join(Path(out) / "matches", f"{task_id}_{video_id}.json")
+    return VideoMatches.from_json(json.loads(path.read_text(encoding="utf-8")))

@@ -256,8 +256,8 @@ def model_stage(ctx: Context) -> list[Problem]:
                 "the model was trained with"
             )
         return []
-    from instructvid.steps.benchmark.methods import fit_method
-    from instructvid.steps.benchmark.protocol import MethodOptions
+    from instructvid.steps.benchmark.registry import default_registry
+    from instructvid.steps.benchmark.types import MethodOptions
 
     s = ctx.settings
     options = MethodOptions(
@@ -269,13 +269,10 @@ def model_stage(ctx: Context) -> list[Problem]:
     )
     train = ctx.videos_by_task()
     with ctx.progress("training") as update:
-        learner = fit_method(
-            "component",
-            data,
-            train,
-            options,
-            checkpoint=ctx.paths.model / "checkpoint.npz",
-            progress=update,
+        fit = default_registry()["component"].fit
+        assert fit is not None
+        learner = fit(
+            data, train, options, checkpoint=ctx.paths.model / "checkpoint.npz", progress=update
         )
     atomic_write_json(ctx.paths.model / "history.json", learner.history_)
     learner.model_.save(ctx.paths.model)
