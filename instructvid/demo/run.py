@@ -48,9 +48,10 @@ from instructvid.demo.config import (
     DEMO_VERSION,
 )
 from instructvid.demo.report import DemoTable, console_tables, write_report
-from instructvid.demo.stages import ProgressFn, Stages, StageTiming, cpu_seconds
+from instructvid.demo.stages import Stages, StageTiming, cpu_seconds
 from instructvid.io.atomic import skip_fsync
 from instructvid.io.ids import safe_join
+from instructvid.types import ProgressCallback
 
 N_STAGES = 12
 
@@ -131,7 +132,7 @@ def _world(stages: Stages, out: Path, seed: int) -> dict[str, Any]:
     data_dir = out / "data"
     settings = {"version": DEMO_VERSION, "size": DEMO_SIZE, "dim": DEMO_DIM, "seed": seed}
 
-    def generate(update: ProgressFn) -> dict[str, Any]:
+    def generate(update: ProgressCallback) -> dict[str, Any]:
         from instructvid.synth.crosstask.generate import generate_crosstask
 
         generate_crosstask(data_dir, size=DEMO_SIZE, seed=seed, dim=DEMO_DIM, progress=update)
@@ -150,7 +151,7 @@ def _world(stages: Stages, out: Path, seed: int) -> dict[str, Any]:
         outputs=[data_dir / WORLD_FILE],
     )
 
-    def check(update: ProgressFn) -> dict[str, Any]:
+    def check(update: ProgressCallback) -> dict[str, Any]:
         from instructvid.io.crosstask_check import check_dataset
 
         problems = check_dataset(data_dir, progress=update)
@@ -161,7 +162,7 @@ def _world(stages: Stages, out: Path, seed: int) -> dict[str, Any]:
 
     checked = stages.run("check", "checking the dataset", settings, check)
 
-    def statistics(update: ProgressFn) -> dict[str, Any]:
+    def statistics(update: ProgressCallback) -> dict[str, Any]:
         from instructvid.report.tables import stats_markdown
         from instructvid.steps.stats import dataset_statistics
 
@@ -225,7 +226,7 @@ def _steps(stages: Stages, out: Path, seed: int, axr: Mapping[str, Any]) -> dict
         "methods": list(DEMO_METHODS),
     }
 
-    def benchmark(update: ProgressFn) -> dict[str, Any]:
+    def benchmark(update: ProgressCallback) -> dict[str, Any]:
         from instructvid.io.crosstask import CrossTaskData
         from instructvid.progress import across_methods
         from instructvid.report.benchmark import write_benchmark_report

@@ -19,8 +19,6 @@ from typing import Any
 from instructvid.io.atomic import atomic_write_json
 from instructvid.types import ProgressCallback
 
-ProgressFn = ProgressCallback
-
 try:  # CPU seconds of this process and of its finished child processes (Unix)
     import resource
 
@@ -85,7 +83,7 @@ class Stages:
         key: str,
         label: str,
         settings: Mapping[str, Any],
-        compute: Callable[[ProgressFn], Any],
+        compute: Callable[[ProgressCallback], Any],
         *,
         outputs: Sequence[Path] = (),
     ) -> Any:

@@ -5,15 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from instructvid.demo.stages import ProgressFn
-from instructvid.types import PathLike
+from instructvid.types import PathLike, ProgressCallback
 
 #: (stem, scene seed, seconds) of the generated videos; the extractor the demo uses (weight-free).
 DEMO_VIDEOS = (("pour-milk", 1, 3.4), ("whisk", 2, 5.0), ("fry", 3, 2.2))
 DEMO_EXTRACTOR = "tiny"
 
 
-def extract_videos(root: PathLike, *, seed: int, progress: ProgressFn) -> dict[str, Any]:
+def extract_videos(root: PathLike, *, seed: int, progress: ProgressCallback) -> dict[str, Any]:
     """Generate the demo videos into ``root/videos`` and extract their features into
     ``root/features``: ``{"extractor", "dim", "rows": {stem: rows}, "problems": n}``."""
     from instructvid.video.extract import extract_features

@@ -47,37 +47,21 @@ Modules: :mod:`instructvid.text.encoder` (the :class:`TextEncoder` interface, un
 windows), :mod:`~instructvid.text.tfidf`, :mod:`~instructvid.text.wordvec`,
 :mod:`~instructvid.text.minilm`, :mod:`~instructvid.text.learned` (model and training),
 :mod:`~instructvid.text.paragraphs` (paragraph files); this module names the representations
-(:data:`ENCODERS`), loads saved ones (:func:`load_encoder`) and re-exports the public names.
+(:data:`ENCODERS`) and loads saved ones (:func:`load_encoder`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from instructvid.text.encoder import TextEncoder, read_config, unit_rows, window_bounds
-from instructvid.text.learned import LearnedEncoder, TrainHistory, train_aggregation, triplet_loss
+from instructvid.text.encoder import TextEncoder, read_config
+from instructvid.text.learned import LearnedEncoder
 from instructvid.text.minilm import MiniLMEncoder
-from instructvid.text.paragraphs import read_paragraphs, sentence_split
 from instructvid.text.tfidf import TfidfEncoder
 from instructvid.text.wordvec import WordVectorEncoder
 from instructvid.types import PathLike
 
-__all__ = [
-    "ENCODERS",
-    "LearnedEncoder",
-    "MiniLMEncoder",
-    "TextEncoder",
-    "TfidfEncoder",
-    "TrainHistory",
-    "WordVectorEncoder",
-    "load_encoder",
-    "read_paragraphs",
-    "sentence_split",
-    "train_aggregation",
-    "triplet_loss",
-    "unit_rows",
-    "window_bounds",
-]
+__all__ = ["ENCODERS", "load_encoder"]
 
 #: Names of the representations, as on the command line.
 ENCODERS: tuple[str, ...] = ("tfidf", "wordvec", "minilm", "learned")

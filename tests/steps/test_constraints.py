@@ -25,7 +25,7 @@ from instructvid.steps.narration.metrics import (
     summarize,
 )
 from instructvid.synth.crosstask.generate import generate_crosstask
-from instructvid.text.embed import TfidfEncoder
+from instructvid.text.tfidf import TfidfEncoder
 
 FILLER = "so yeah as you can see it is really easy and you do not need a lot".split()
 STEPS = ["add flour", "whisk egg", "bake cake"]

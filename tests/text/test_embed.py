@@ -7,15 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from instructvid.text.embed import (
-    MiniLMEncoder,
-    TfidfEncoder,
-    WordVectorEncoder,
-    load_encoder,
-    read_paragraphs,
-    train_aggregation,
-    window_bounds,
-)
+from instructvid.text.embed import load_encoder
+from instructvid.text.encoder import window_bounds
+from instructvid.text.learned import train_aggregation
+from instructvid.text.minilm import MiniLMEncoder
+from instructvid.text.paragraphs import read_paragraphs
+from instructvid.text.tfidf import TfidfEncoder
+from instructvid.text.wordvec import WordVectorEncoder
 
 CORPUS = [
     "now we add the flour to the bowl",

@@ -208,7 +208,9 @@ def train_text(
     from instructvid.io.atomic import atomic_write_text
     from instructvid.steps.narration.corpus import corpus_sentences, read_all_words
     from instructvid.steps.narration.wikihow import task_paragraphs
-    from instructvid.text.embed import WordVectorEncoder, read_paragraphs, train_aggregation
+    from instructvid.text.learned import train_aggregation
+    from instructvid.text.paragraphs import read_paragraphs
+    from instructvid.text.wordvec import WordVectorEncoder
 
     if (paragraphs is None) == (from_tasks is None):
         raise fail(ValueError("give either PARAGRAPHS or --from-tasks DATA"))

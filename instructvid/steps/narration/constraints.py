@@ -48,7 +48,8 @@ from instructvid.steps.narration.matching import (
     match_steps,
 )
 from instructvid.steps.narration.metrics import ScoredInterval, select_threshold
-from instructvid.text.embed import TextEncoder, load_encoder
+from instructvid.text.embed import load_encoder
+from instructvid.text.encoder import TextEncoder
 from instructvid.types import PathLike, ProgressCallback
 
 __all__ = [

@@ -8,13 +8,11 @@ from pathlib import Path
 from instructvid.io.subtitles import TimedWord
 from instructvid.steps.narration.corpus import corpus_sentences
 from instructvid.steps.narration.matching import DEFAULT_WINDOW
-from instructvid.text.embed import (
-    ENCODERS,
-    MiniLMEncoder,
-    TextEncoder,
-    TfidfEncoder,
-    WordVectorEncoder,
-)
+from instructvid.text.embed import ENCODERS
+from instructvid.text.encoder import TextEncoder
+from instructvid.text.minilm import MiniLMEncoder
+from instructvid.text.tfidf import TfidfEncoder
+from instructvid.text.wordvec import WordVectorEncoder
 from instructvid.types import PathLike
 
 __all__ = ["fit_encoder"]

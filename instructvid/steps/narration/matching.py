@@ -29,7 +29,7 @@ import numpy as np
 
 from instructvid.align.dp import ordered_assignment
 from instructvid.io.subtitles import TimedWord
-from instructvid.text.embed import TextEncoder
+from instructvid.text.encoder import TextEncoder
 
 __all__ = [
     "DEFAULT_STRIDES",

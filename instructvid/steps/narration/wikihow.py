@@ -35,7 +35,7 @@ _GENERIC_SENTENCES = (
 def task_paragraphs(
     tasks: Iterable[Any], *, articles_per_task: int = 3, sentences: int = 4, random_state: int = 0
 ) -> str:
-    """A paragraph file (see :func:`instructvid.text.embed.read_paragraphs`) made from task cards.
+    """A paragraph file (see :func:`instructvid.text.paragraphs.read_paragraphs`) made from task cards.
 
     A stand-in for wikiHow when none is at hand (synthetic worlds, tests): per task,
     ``articles_per_task`` articles; per step a paragraph of its headline (the step text) and
