@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from instructvid.io.atomic import atomic_save_npy, atomic_write_json
+from instructvid.io.ids import safe_join
 from instructvid.scene.ground_model import TrainConf, load_grounding_model, train_grounding
 from instructvid.scene.grounding import (
     GroundConf,
@@ -253,9 +254,9 @@ def method_name(conf: GroundConf, train: TrainConf) -> str:
 def _write_scene(
     run: Path, scene: SceneModels, pairs, classes, voxels: VoxelGrid, common: np.ndarray, seed: int
 ) -> None:
-    folder = run / "scenes" / scene.name
+    folder = safe_join(run / "scenes", scene.name)
     atomic_write_json(
-        run / "pairs" / f"{scene.name}.json",
+        safe_join(run / "pairs", f"{scene.name}.json"),
         [{**asdict(p), "voxel": int(k)} for p, k in zip(pairs, classes, strict=True)],
     )
     atomic_write_json(folder / "voxels.json", voxels.to_json())

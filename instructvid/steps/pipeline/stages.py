@@ -30,6 +30,7 @@ from instructvid.io.crosstask import (
     write_task_cards,
     write_video_list,
 )
+from instructvid.io.ids import safe_join
 from instructvid.io.scores import ActionnessDir, StepScoresDir
 from instructvid.steps.pipeline.inputs import Inputs, Problem
 from instructvid.steps.pipeline.settings import RunSettings
@@ -158,7 +159,7 @@ def features_stage(ctx: Context) -> list[Problem]:
         info = result.videos.get(vid)
         if vid in failed:
             continue
-        if info is None or not (ctx.paths.features / f"{vid}.npy").is_file():
+        if info is None or not safe_join(ctx.paths.features, f"{vid}.npy").is_file():
             problems.append(Problem(vid, "features", "no features were written"))
             continue
         rows, k = int(info["rows"]), ctx.inputs.tasks[task_id].n_steps
@@ -345,7 +346,7 @@ def steps_stage(ctx: Context) -> list[Problem]:
         seconds = y.argmax(axis=0)
         probability = np.exp(f[seconds, np.arange(task.n_steps)])
         write_segments(
-            ctx.paths.steps / f"{task_id}_{vid}.csv",
+            safe_join(ctx.paths.steps, f"{task_id}_{vid}.csv"),
             [Segment(k + 1, float(t), float(t + 1)) for k, t in enumerate(seconds)],
         )
         result[vid] = {
