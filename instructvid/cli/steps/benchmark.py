@@ -120,7 +120,7 @@ def benchmark(
     titles = {t: task.title for t, task in dataset.tasks.items()}
     steps_of = {t: k.steps for t, k in dataset.tasks.items()}
     report = write_benchmark_report(
-        out, summaries, titles, sharing=training.related, steps=steps_of, stem=training.stem
+        out, summaries, titles, sharing=training.related, steps=steps_of, stem=not training.no_stem
     )
     table = Table(title=f"Recall (%) over {splits} splits")
     table.add_column("method")
