@@ -12,12 +12,12 @@ Stages (each a progress bar; results cached in ``OUT/stages``, see :mod:`instruc
 8.–11. 3D: render a tiny scene, reconstruct each video, align into a graph, transfer keypoints
    and measure PCK → ``OUT/scene`` (skipped, with the reason in the report, when the optional
    ``scene`` packages or headless OpenGL are missing);
-
 12. 3D grounding: a small narrated ``synth grounding`` world, the grounding model (TF-IDF), its
     PCK against chance and a few grounded queries → ``OUT/grounding``;
 13. video front end: a few short generated videos → per-second features → ``OUT/video``;
 14. the ``instructvid report`` page of each output folder above (``OUT/benchmark``,
-    ``OUT/actionness/eval``, ``OUT/scene/transfer``, ``OUT/grounding/eval``: ``report.html``
+    ``OUT/actionness/eval``, ``OUT/scene``, ``OUT/scene/transfer``, ``OUT/grounding/eval``:
+    ``report.html``
     there);
 
 then ``OUT/report.md`` and ``OUT/report.html`` (images embedded; links to those pages). File writes skip ``fsync``
@@ -379,11 +379,12 @@ def _grounding(stages: Stages, out: Path, seed: int) -> dict[str, Any]:
 
 
 #: The output folders that get their own ``instructvid report`` page (relative to ``OUT``), with
-#: the link text of the demo's report; the 3D one only when the 3D stages ran.
+#: the link text of the demo's report; the 3D ones (``scene``…) only when the 3D stages ran.
 RUN_PAGES = (
     ("benchmark", "steps benchmark: recall per method and task"),
     ("actionness/eval", "actionness evaluate: frame AP and AR@AN curves"),
-    ("scene/transfer", "scene: keypoint transfer and PCK"),
+    ("scene", "scene: the aligned point cloud of the alignment graph"),
+    ("scene/transfer", "scene: keypoint transfer, PCK and overlays"),
     ("grounding/eval", "scene evaluate: grounding PCK"),
 )
 
@@ -391,7 +392,7 @@ RUN_PAGES = (
 def _pages(stages: Stages, out: Path, seed: int, scene: Mapping[str, Any]) -> list[list[str]]:
     """Write ``instructvid report``'s page into each folder of :data:`RUN_PAGES`; returns
     ``[[page path relative to OUT, link text], ...]``."""
-    folders = [(f, t) for f, t in RUN_PAGES if f != "scene/transfer" or "skipped" not in scene]
+    folders = [(f, t) for f, t in RUN_PAGES if not f.startswith("scene") or "skipped" not in scene]
     settings = {
         "version": DEMO_VERSION,
         "seed": seed,
