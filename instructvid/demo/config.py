@@ -1,7 +1,9 @@
-"""The demo's settings: the synthetic world, the protocol, actionness training and the 3D scene.
+"""The demo's settings: the synthetic world, the protocol, actionness training, the 3D scene and
+the grounding world.
 
-Chosen so that the whole demo takes under two minutes of CPU on a 2-core machine (about 1.5
-min measured); the full-size experiments are in ``docs/steps.md``, ``docs/actionness.md`` and
+Chosen so that the whole demo takes a few minutes of CPU on a 2-core machine (about 1.5 min
+measured on an idle machine, 2.5 min under load; the grounding stage adds ~9 s, the report pages
+~2 s); the full-size experiments are in ``docs/steps.md``, ``docs/actionness.md`` and
 ``docs/scene.md``.
 """
 
