@@ -12,15 +12,20 @@
    α chosen on the validation videos);
 3. **3D** (capability 3): a tiny rendered scene (3 videos x 10 frames) → per-video SfM →
    alignment graph → keypoint transfer and PCK (left out, with the reason in the report, when
-   the optional ``scene`` packages or headless OpenGL are missing);
+   the optional ``scene`` packages or headless OpenGL are missing); and grounding narration
+   into voxels: a small narrated ``synth grounding`` world → the grounding model (TF-IDF) →
+   PCK against chance (Table 5.1, Fig. 5.7) → a few held-out queries grounded;
 
-then ``OUT/report.html`` and ``OUT/report.md`` with every table and the time of every stage.
+then the ``instructvid report`` page of each output folder (``report.html`` in it), and
+``OUT/report.html`` and ``OUT/report.md`` with every table, the time of every stage and links
+to those pages.
 Resumable: stages finished by an earlier run into the same ``OUT`` are reused. About 1.5
 minutes of CPU on a 2-core machine (per stage in the report's timings).
 
 Modules: :mod:`~instructvid.demo.config` (the ``DEMO_*`` settings),
 :mod:`~instructvid.demo.run` (:func:`run_demo`, the report), :mod:`~instructvid.demo.stages`
-(cached, timed stages), :mod:`~instructvid.demo.actionness`, :mod:`~instructvid.demo.scene`.
+(cached, timed stages), :mod:`~instructvid.demo.actionness`, :mod:`~instructvid.demo.scene`,
+:mod:`~instructvid.demo.grounding`.
 """
 
 from __future__ import annotations

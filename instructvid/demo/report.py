@@ -15,6 +15,9 @@ from instructvid.demo.config import (
     DEMO_ACTIONNESS_TRAIN,
     DEMO_ALIGN_METHOD,
     DEMO_DIM,
+    DEMO_GROUNDING,
+    DEMO_GROUNDING_SHOWN_CM,
+    DEMO_GROUNDING_TRAIN,
     DEMO_N_TRAIN,
     DEMO_PCK_TOLERANCES_CM,
     DEMO_SCENE,
@@ -153,6 +156,81 @@ def _pck_columns() -> tuple[str, ...]:
     return ("PCK %", *(f"@{t:g} cm" for t in DEMO_PCK_TOLERANCES_CM))
 
 
+GROUNDING_COLUMNS = (
+    "PCK %",
+    *(f"@{t:g} cm" for t in DEMO_GROUNDING_SHOWN_CM),
+    "class average @30 cm",
+)
+QUERY_COLUMNS = ("scene", "query", "object", "top voxel centre", "score", "distance cm", "≤ 30 cm")
+
+
+def _grounding_rows(g: Mapping[str, Any]) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
+    """PCK rows (this run, chance, thesis average at 30 cm) and one row per grounded query."""
+    from instructvid.scene.ground_eval import THESIS_AVERAGE
+
+    at = g["at"]
+    blanks = ("–",) * len(DEMO_GROUNDING_SHOWN_CM)
+    shown = DEMO_GROUNDING_SHOWN_CM
+    pck = [
+        (g["method"], *(_pct(at[str(t)][0]) for t in shown), _pct(g["class_average"])),
+        (
+            "chance (exact, this run)",
+            *(_pct(at[str(t)][1]) for t in shown),
+            _pct(g["chance_class_average"]),
+        ),
+        ("thesis Table 5.1, chance", *blanks, _pct(THESIS_AVERAGE[0])),
+        ("thesis Table 5.1, ours", *blanks, _pct(THESIS_AVERAGE[1])),
+    ]
+    queries = [
+        (
+            q["scene"],
+            f"“{q['query']}”",
+            q["object"].replace("_", " "),
+            "(" + ", ".join(f"{x:.2f}" for x in q["centre"]) + ")",
+            f"{q['score']:.2f}",
+            f"{q['error_cm']:.1f}",
+            "yes" if q["error_cm"] <= g["at_cm"] else "no",
+        )
+        for q in g["grounded"]
+    ]
+    return pck, queries
+
+
+def _grounding_md(g: Mapping[str, Any], seed: int) -> str:
+    pck, queries = _grounding_rows(g)
+    w = DEMO_GROUNDING
+    return (
+        f"- world: `synth grounding` seed {seed + 1}, {w['scenes']} scenes x {w['videos']} "
+        f"narrated videos of {w['width']} x {w['height']} at {w['fps']:g} fps (oracle "
+        f"reconstructions); {g['pairs']} training pairs (`center` points); voxels kept per "
+        f"scene: {', '.join(f'{s} {n}' for s, n in g['n_voxels'].items())}\n"
+        f"- model: `{g['method']}`, {DEMO_GROUNDING_TRAIN['epochs']} epochs, batch "
+        f"{DEMO_GROUNDING_TRAIN['batch_size']}; evaluated on the world's {g['queries']} "
+        "held-out query wordings; PCK = share of queries whose top voxel centre lies within "
+        "τ of the object\n\n"
+        + _md_table(GROUNDING_COLUMNS, pck)
+        + "\nPer object at 30 cm, beside Table 5.1 (grounding/eval/table.md):\n\n"
+        + g["table_md"].strip()
+        + "\n\nGrounded queries (top voxel; centre in the scene's reference frame, score = "
+        "softmax probability, distance to the named object):\n\n"
+        + _md_table(QUERY_COLUMNS, queries)
+        + "\n![PCK against the threshold (cf. Fig. 5.7)](grounding/eval/pck.png)\n"
+    )
+
+
+def _pages_md(pages: Sequence[Sequence[str]]) -> str:
+    from instructvid.report.runs.page import package_versions, table
+
+    links = "".join(f"- [{text}]({path})\n" for path, text in pages)
+    return (
+        "The `instructvid report` page of each output folder (self-contained HTML):\n\n"
+        + links
+        + "\nPackage versions:\n\n"
+        + table(("package", "version"), package_versions())
+        + "\n"
+    )
+
+
 def write_report(
     out: Path,
     seed: int,
@@ -162,6 +240,8 @@ def write_report(
     scene: Mapping[str, Any],
     timings: Sequence[StageTiming],
     elapsed: tuple[float, float],
+    grounding: Mapping[str, Any],
+    pages: Sequence[Sequence[str]] = (),
 ) -> tuple[Path, Path]:
     """``out/report.md`` and ``out/report.html`` (same sections; images embedded in the HTML).
 
@@ -234,11 +314,16 @@ def write_report(
         ("Step localization (Table 3.3 layout, recall %)", steps_md),
         ("Actionness (Table 4.1 layout, primary-task test videos)", actionness_md),
         ("3D: per-video reconstruction, alignment graph, keypoint transfer", scene_md),
+        (
+            "3D: grounding narration into voxels (Table 5.1 and Fig. 5.7 layout)",
+            _grounding_md(grounding, seed),
+        ),
         ("Dataset statistics (Table 3.2 layout)", world["stats_md"]),
         (
             "Timings (seconds; CPU = this process, its threads and child processes)",
             _md_table(TIMING_COLUMNS, _timing_rows(timings, *elapsed)),
         ),
+        ("Report pages of the output folders", _pages_md(pages)),
     ]
     markdown = "# instructvid demo\n\n" + "".join(f"## {h}\n\n{m}\n" for h, m in sections)
     md_path = atomic_write_text(out / "report.md", markdown)
@@ -254,9 +339,11 @@ def console_tables(
     timings: Sequence[StageTiming],
     wall: float,
     cpu: float,
+    grounding: Mapping[str, Any],
 ) -> list[DemoTable]:
     """The console tables: step localization (with ``+actionness`` rows), actionness, 3D
-    (per video and PCK, or why it was left out) and the timings (``wall``, ``cpu``: this run)."""
+    (per video and PCK, or why it was left out), grounding (PCK and queries) and the timings
+    (``wall``, ``cpu``: this run)."""
     tables = [
         DemoTable(
             f"step localization recall (%) — {DEMO_SPLITS} splits, {DEMO_SIZE} world",
@@ -283,5 +370,15 @@ def console_tables(
                 note=f"graph: {_graph_line(scene)}",
             )
         )
+    pck, queries = _grounding_rows(grounding)
+    tables.append(
+        DemoTable(
+            f"3D grounding — PCK over {grounding['queries']} held-out queries",
+            GROUNDING_COLUMNS,
+            pck,
+            note=f"{grounding['pairs']} training pairs; plot and per-object table in the report",
+        )
+    )
+    tables.append(DemoTable("3D grounding — grounded queries", QUERY_COLUMNS, queries))
     tables.append(DemoTable("timings", TIMING_COLUMNS, _timing_rows(timings, wall, cpu)))
     return tables

@@ -12,10 +12,15 @@ Stages (each a progress bar; results cached in ``OUT/stages``, see :mod:`instruc
 8.–11. 3D: render a tiny scene, reconstruct each video, align into a graph, transfer keypoints
    and measure PCK → ``OUT/scene`` (skipped, with the reason in the report, when the optional
    ``scene`` packages or headless OpenGL are missing);
+12. 3D grounding: a small narrated ``synth grounding`` world, the grounding model (TF-IDF), its
+    PCK against chance and a few grounded queries → ``OUT/grounding``;
+13. video front end: a few short generated videos → per-second features → ``OUT/video``;
+14. the ``instructvid report`` page of each output folder above (``OUT/benchmark``,
+    ``OUT/actionness/eval``, ``OUT/scene``, ``OUT/scene/transfer``, ``OUT/grounding/eval``:
+    ``report.html``
+    there);
 
-12. video front end: a few short generated videos → per-second features → ``OUT/video``;
-
-then ``OUT/report.md`` and ``OUT/report.html`` (images embedded). File writes skip ``fsync``
+then ``OUT/report.md`` and ``OUT/report.html`` (images embedded; links to those pages). File writes skip ``fsync``
 (everything under ``OUT`` can be regenerated).
 """
 
@@ -38,6 +43,10 @@ from instructvid.demo.config import (
     DEMO_ACTIONNESS_TRAIN,
     DEMO_ALIGN_METHOD,
     DEMO_DIM,
+    DEMO_GROUNDING,
+    DEMO_GROUNDING_QUERIES,
+    DEMO_GROUNDING_TRAIN,
+    DEMO_GROUNDING_VOXELS,
     DEMO_METHODS,
     DEMO_N_TRAIN,
     DEMO_PCK_TOLERANCES_CM,
@@ -53,7 +62,7 @@ from instructvid.io.atomic import skip_fsync
 from instructvid.io.ids import safe_join
 from instructvid.types import ProgressCallback
 
-N_STAGES = 12
+N_STAGES = 14
 
 
 @dataclass(frozen=True)
@@ -110,13 +119,15 @@ def run_demo(out: str | Path, *, seed: int = 0, console: Console | None = None) 
         axr = _actionness(stages, out, seed, world)
         bench = _steps(stages, out, seed, axr)
         scene = _scene(stages, out, seed, console)
+        grounding = _grounding(stages, out, seed)
         videos = _video(stages, out, seed)
+        pages = _pages(stages, out, seed, scene)
         elapsed = (time.perf_counter() - wall0, cpu_seconds() - cpu0)
         report, markdown = write_report(
-            out, seed, world, axr, bench, scene, stages.timings, elapsed
+            out, seed, world, axr, bench, scene, stages.timings, elapsed, grounding, pages
         )
     wall, cpu = time.perf_counter() - wall0, cpu_seconds() - cpu0
-    tables = console_tables(world, axr, bench, scene, stages.timings, wall, cpu)
+    tables = console_tables(world, axr, bench, scene, stages.timings, wall, cpu, grounding)
     tables.insert(-1, _video_table(videos))
     return DemoResult(report, markdown, tables, list(stages.timings), wall, cpu)
 
@@ -343,6 +354,74 @@ def _scene(stages: Stages, out: Path, seed: int, console: Console) -> dict[str, 
     if overlay:
         overlay = safe_join(transfer_dir / "overlays", overlay).relative_to(out).as_posix()
     return {"render": rendered, **models, "graph": aligned, "pck": pck, "overlay": overlay}
+
+
+def _grounding(stages: Stages, out: Path, seed: int) -> dict[str, Any]:
+    """Grounding narration into voxels (world seed ``seed + 1``), as ``ground_demo`` returns."""
+    from instructvid.demo.grounding import EVAL, ground_demo
+
+    root = out / "grounding"
+    settings = {
+        "version": DEMO_VERSION,
+        "seed": seed + 1,
+        "world": DEMO_GROUNDING,
+        "train": DEMO_GROUNDING_TRAIN,
+        "n_voxels": DEMO_GROUNDING_VOXELS,
+        "queries": DEMO_GROUNDING_QUERIES,
+    }
+    return stages.run(
+        "grounding",
+        "3D grounding: narration → voxels, PCK and queries",
+        settings,
+        lambda update: ground_demo(root, seed=seed + 1, progress=update),
+        outputs=[root / EVAL / "pck.json", root / EVAL / "pck.png"],
+    )
+
+
+#: The output folders that get their own ``instructvid report`` page (relative to ``OUT``), with
+#: the link text of the demo's report; the 3D ones (``scene``…) only when the 3D stages ran.
+RUN_PAGES = (
+    ("benchmark", "steps benchmark: recall per method and task"),
+    ("actionness/eval", "actionness evaluate: frame AP and AR@AN curves"),
+    ("scene", "scene: the aligned point cloud of the alignment graph"),
+    ("scene/transfer", "scene: keypoint transfer, PCK and overlays"),
+    ("grounding/eval", "scene evaluate: grounding PCK"),
+)
+
+
+def _pages(stages: Stages, out: Path, seed: int, scene: Mapping[str, Any]) -> list[list[str]]:
+    """Write ``instructvid report``'s page into each folder of :data:`RUN_PAGES`; returns
+    ``[[page path relative to OUT, link text], ...]``."""
+    folders = [(f, t) for f, t in RUN_PAGES if not f.startswith("scene") or "skipped" not in scene]
+    settings = {
+        "version": DEMO_VERSION,
+        "seed": seed,
+        "folders": [f for f, _ in folders],
+        # the pages show these stages' outputs: redone when any of them was
+        "stages": {
+            key: (out / "stages" / f"{key}.json").stat().st_mtime_ns
+            for key in ("steps", "actionness_eval", "scene_transfer", "grounding")
+            if (out / "stages" / f"{key}.json").is_file()
+        },
+    }
+
+    def write(update: ProgressCallback) -> list[list[str]]:
+        from instructvid.report.runs import write_run_report
+
+        done = []
+        for i, (folder, text) in enumerate(folders):
+            page = write_run_report(out / folder)
+            done.append([page.relative_to(out).as_posix(), text])
+            update(i + 1, len(folders))
+        return done
+
+    return stages.run(
+        "run_pages",
+        "report pages of the output folders",
+        settings,
+        write,
+        outputs=[out / f / "report.html" for f, _ in folders],
+    )
 
 
 def _video(stages: Stages, out: Path, seed: int) -> dict[str, Any]:

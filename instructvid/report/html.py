@@ -30,11 +30,15 @@ def image_html(path: str | Path, alt: str = "") -> str:
 
 
 _CODE = re.compile(r"`([^`]+)`")
+#: ``[text](target)`` (not an image): a relative link; targets with a scheme are left as text.
+_LINK = re.compile(r"(?<!!)\[([^\]]+)\]\(((?![a-zA-Z][a-zA-Z0-9+.-]*:)[^)\s]+)\)")
 
 
 def _inline(text: str) -> str:
-    """Escape ``text`` for HTML, with Markdown code spans (backticks) as ``<code>``."""
-    return _CODE.sub(r"<code>\1</code>", html.escape(text))
+    """Escape ``text`` for HTML, with Markdown code spans (backticks) as ``<code>`` and relative
+    links ``[text](path)`` as ``<a href>``."""
+    escaped = _CODE.sub(r"<code>\1</code>", html.escape(text))
+    return _LINK.sub(r"<a href='\2'>\1</a>", escaped)
 
 
 def markdown_to_html(text: str, base: str | Path | None = None) -> str:

@@ -3,12 +3,15 @@
 One demo run (seed 0, ~1.5 min of CPU) and a second run into the same folder are shared by the
 tests (module fixture). The margins below are several times smaller than what seed 0 gives
 (recall and frame AP as fractions): component 0.340 → component+actionness 0.445; frame AP
-learned 0.575, trim0.3 0.274, chance 0.247; 3D: 10/10 frames registered per video, 3 edges.
+learned 0.575, trim0.3 0.274, chance 0.247; 3D: 10/10 frames registered per video, 3 edges;
+grounding: PCK@30 cm 0.83 against chance 0.15 (24 held-out queries).
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,8 @@ from typer.testing import CliRunner
 
 from instructvid.cli.main import app
 from instructvid.demo import DEMO_METHODS, DEMO_PCK_TOLERANCES_CM, DEMO_SCENE, DEMO_SPLITS
+from instructvid.demo.config import DEMO_GROUNDING_QUERIES
+from instructvid.demo.run import RUN_PAGES
 from instructvid.io.crosstask import CrossTaskData
 
 REPORTS = ("report.html", "report.md")
@@ -73,7 +78,14 @@ def test_report_and_console(demo: dict[str, Any]) -> None:
     html = (out / "report.html").read_text()
     assert "<table>" in html and html.count("data:image/png;base64,") >= 3
     md = (out / "report.md").read_text()
-    for heading in ("## Step localization", "## Actionness", "## 3D", "## Timings"):
+    for heading in (
+        "## Step localization",
+        "## Actionness",
+        "## 3D",
+        "## 3D: grounding",
+        "## Timings",
+        "## Report pages",
+    ):
         assert heading in md
     assert "component+actionness" in md and "learned" in md
 
@@ -140,3 +152,51 @@ def test_rerun_reuses_every_stage(demo: dict[str, Any]) -> None:
     assert n_stages >= 7 and demo["first"].count(" computed ") == n_stages
     assert demo["second"].count("reused from an earlier run") == n_stages
     assert " computed " not in demo["second"]
+
+
+def _images_decode(html: str) -> int:
+    """How many embedded PNGs the page holds; each must be a PNG (signature and IHDR)."""
+    images = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", html)
+    for data in images:
+        raw = base64.b64decode(data, validate=True)
+        assert raw[:8] == b"\x89PNG\r\n\x1a\n" and raw[12:16] == b"IHDR"
+    return len(images)
+
+
+def test_grounding_beats_chance_and_is_reported(demo: dict[str, Any]) -> None:
+    out = demo["out"]
+    pck = _json(out / "grounding" / "eval" / "pck.json")
+    assert pck["metric"] == "pck" and pck["queries"] > 10
+    assert pck["mean"] == pytest.approx(pck["curve"][29])
+    # Table 5.1's claim in the demo's world: the grounding beats a random model point at 30 cm.
+    assert pck["mean"] > pck["chance"]["mean"] + 0.2, (pck["mean"], pck["chance"]["mean"])
+    md = (out / "report.md").read_text()
+    section = md.split("## 3D: grounding", 1)[1].split("\n## ", 1)[0]
+    assert f"| {100 * pck['mean']:.1f} |" in section
+    assert f"| {100 * pck['chance']['mean']:.1f} |" in section
+    assert "Table 5.1" in section and "grounding/eval/pck.png" in section
+    # the grounded queries: one row each, with a top voxel centre, a score and a distance in cm
+    rows = [r for r in section.splitlines() if r.startswith("| car_")]
+    assert len(rows) == DEMO_GROUNDING_QUERIES
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert re.fullmatch(r"\(-?\d+\.\d\d, -?\d+\.\d\d, -?\d+\.\d\d\)", cells[3]), row
+        assert 0 < float(cells[4]) <= 1 and float(cells[5]) >= 0 and cells[6] in ("yes", "no")
+    assert "3D grounding — PCK" in demo["first"] and "grounded queries" in demo["first"]
+    html = (out / "report.html").read_text()
+    assert "3D: grounding" in html and _images_decode(html) >= 4
+
+
+def test_report_pages_of_the_output_folders(demo: dict[str, Any]) -> None:
+    out = demo["out"]
+    html = (out / "report.html").read_text()
+    expected = [f for f, _ in RUN_PAGES if not f.startswith("scene") or _scene_available()]
+    for folder in expected:
+        page = out / folder / "report.html"
+        assert f"<a href='{folder}/report.html'>" in html, folder
+        text = page.read_text()
+        assert text.startswith("<!doctype html>") and "Package versions" in text
+        assert _images_decode(text) >= 1, folder
+    bench = (out / "benchmark" / "report.html").read_text()
+    component = _json(out / "benchmark" / "component.json")["mean"]
+    assert f"<td>{100 * component:.1f}</td>" in bench

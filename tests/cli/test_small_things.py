@@ -59,6 +59,17 @@ def test_html_report_renders_backticks_as_code() -> None:
     assert "`" not in page
 
 
+def test_html_report_renders_relative_links_only() -> None:
+    page = markdown_to_html(
+        "- [the benchmark's page](benchmark/report.html)\n"
+        "- [x](javascript:alert(1)) and [y\"'](a'b.html)\n\n![missing image](nowhere.png)"
+    )
+    assert "<a href='benchmark/report.html'>the benchmark&#x27;s page</a>" in page
+    assert "javascript" in page and "<a href='javascript" not in page  # a scheme stays text
+    assert "<a href='a&#x27;b.html'>" in page  # quotes cannot leave the attribute
+    assert "![missing image](nowhere.png)" in page  # not an image here, not a link either
+
+
 def test_nan_features_are_named_by_file(tmp_path: Path) -> None:
     from tests.worlds import random_world
 
