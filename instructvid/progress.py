@@ -61,14 +61,14 @@ def show_warnings_plainly() -> None:
 
 def across_methods(
     update: ProgressCallback, methods: Sequence[str]
-) -> Callable[[str, int, int], None]:
+) -> Callable[[str, float, int], None]:
     """A ``progress(method, done, total)`` callback (as ``run_benchmark`` calls it, ``done`` of
-    ``total`` splits of one method) that moves one bar over all methods' splits: method ``i``'s
+    ``total`` splits of one method, fractional inside a split) that moves one bar over all methods' splits: method ``i``'s
     split ``done`` is ``i * total + done`` of ``len(methods) * total``. Unknown names (e.g. an
     external method added later) count after the known ones."""
     order = {m: i for i, m in enumerate(methods)}
 
-    def progress(method: str, done: int, total: int) -> None:
+    def progress(method: str, done: float, total: int) -> None:
         index = order.setdefault(method, len(order))
         update(index * total + done, max(len(order), len(methods)) * total)
 

@@ -143,6 +143,7 @@ def reconstruct_input(
     *,
     overwrite: bool = False,
     name: str | None = None,
+    progress: ProgressCallback | None = None,
 ) -> dict:
     """Reconstruct one input (a video file or a folder of images) under ``out``; its summary.
 
@@ -150,6 +151,8 @@ def reconstruct_input(
     :func:`match_exhaustive`, :func:`verify_geometry`, :func:`map_incremental`,
     :func:`keep_models` — then writes ``models/<name>/summary.json`` last.
     ``name`` (default :func:`input_name`) is the input's folder under ``out/models``.
+    ``progress(done, total)`` moves with the images of each stage: ``total = 3 N + 2`` for
+    ``N`` images (sampling 1, features N, matching N, verification 1, mapping N registered).
 
     Skips the work when ``out/models/<name>/summary.json`` exists with the same settings and
     returns that summary; redoes it when ``overwrite``.
@@ -176,20 +179,29 @@ def reconstruct_input(
 
     image_dir, names, kind = sample_input(src, out, name, conf)
     timed("frames")
+    n = len(names)
+    stage = _StageProgress(progress, 3 * n + 2)
+    stage.at(1)
     feature_path = safe_join(out / "features", f"{name}.npz")
-    features = extract_features(image_dir, names, feature_path, conf)
+    features = extract_features(image_dir, names, feature_path, conf, progress=stage.after(1))
     timed("features")
     work = safe_join(out / "work", name)
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
     db_path = work / "database.db"
-    n_pairs = match_exhaustive(db_path, image_dir, names, kind, features, conf)
+    n_pairs = match_exhaustive(
+        db_path, image_dir, names, kind, features, conf, progress=stage.after(1 + n)
+    )
     timed("matching")
     verify_geometry(db_path, conf)
     timed("verification")
+    stage.at(2 * n + 2)
     sfm_dir = work / "sfm"
-    recs = map_incremental(db_path, image_dir, sfm_dir, len(names), conf)
+    recs = map_incremental(
+        db_path, image_dir, sfm_dir, len(names), conf, progress=stage.after(2 * n + 2)
+    )
+    stage.at(3 * n + 2)
     timed("mapping")
     models, dropped, tmp_root = keep_models(recs, out, name, len(names), conf)
     summary = {
@@ -220,9 +232,28 @@ def reconstruct_input(
     return summary
 
 
-def _job(args: tuple[str, str, dict, bool, str]) -> dict:
+class _StageProgress:
+    """An input's ``progress(done, total)`` from its stages' own ``(done, stage_total)``."""
+
+    def __init__(self, progress: ProgressCallback | None, total: int) -> None:
+        self.progress, self.total = progress, total
+
+    def at(self, done: int) -> None:
+        if self.progress is not None:
+            self.progress(done, self.total)
+
+    def after(self, offset: int) -> ProgressCallback | None:
+        """A stage's callback: its ``done`` counts after ``offset`` units of the input."""
+        if self.progress is None:
+            return None
+        return lambda done, _stage_total: self.at(offset + done)
+
+
+def _job(args: tuple[str, str, dict, bool, str], report: ProgressCallback) -> dict:
     src, out, conf, overwrite, name = args
-    return reconstruct_input(src, out, ReconstructConf(**conf), overwrite=overwrite, name=name)
+    return reconstruct_input(
+        src, out, ReconstructConf(**conf), overwrite=overwrite, name=name, progress=report
+    )
 
 
 def reconstruct(
@@ -239,6 +270,8 @@ def reconstruct(
     """Reconstruct every input (in parallel) and write ``out/reconstruct.json``; returns its path.
 
     Finished inputs made with the same settings are skipped; ``overwrite`` redoes every input.
+    ``progress(done, len(inputs))`` moves with the images of every stage inside the inputs
+    (``done`` is fractional while inputs run).
 
     Raises:
         SettingsMismatchError: before any work, if a finished input was made with other settings
@@ -273,6 +306,7 @@ def reconstruct(
         progress=progress,
         ray_address=ray_address,
         describe=lambda j: j[0],
+        item_progress=True,
     )
     report = {
         "inputs": {

@@ -37,6 +37,7 @@ import numpy as np
 from instructvid.io.atomic import atomic_open
 from instructvid.io.ids import safe_join
 from instructvid.scene.features import FeatureSet
+from instructvid.types import ProgressCallback
 
 __all__ = [
     "ReconstructConf",
@@ -239,10 +240,16 @@ def sample_input(
 
 
 def extract_features(
-    image_dir: Path, names: Sequence[str], feature_path: Path, conf: ReconstructConf
+    image_dir: Path,
+    names: Sequence[str],
+    feature_path: Path,
+    conf: ReconstructConf,
+    *,
+    progress: ProgressCallback | None = None,
 ) -> FeatureSet:
     """Stage *extract*: local features of every image (``conf.extractor``), written to
-    ``feature_path`` (see :mod:`instructvid.scene.features`) and returned."""
+    ``feature_path`` (see :mod:`instructvid.scene.features`) and returned; ``progress(images
+    done, images)`` after each image."""
     from instructvid.scene.features import make_extractor, read_gray, save_features
 
     extractor = make_extractor(
@@ -252,8 +259,10 @@ def extract_features(
         num_threads=conf.num_threads,
     )
     kps, descs = {}, {}
-    for n in names:
+    for i, n in enumerate(names):
         kps[n], descs[n] = extractor(read_gray(image_dir / n))
+        if progress is not None:
+            progress(i + 1, len(names))
     features = FeatureSet(kps, descs)
     save_features(feature_path, features)
     return features
@@ -266,12 +275,14 @@ def match_exhaustive(
     kind: str,
     features: FeatureSet,
     conf: ReconstructConf,
+    *,
+    progress: ProgressCallback | None = None,
 ) -> int:
     """Stage *match*: a new COLMAP database at ``db_path`` with the images (one camera for a
     video; ``conf.camera_mode`` for a folder; ``conf.camera_model`` and known
     ``conf.camera_params``), their keypoints and the mutual-NN matches (Lowe ratio
     ``conf.ratio``) of every pair with at least ``conf.min_num_matches``; the number of such
-    pairs."""
+    pairs. ``progress(images done, images)`` after each image's pairs with the later ones."""
     import pycolmap
 
     from instructvid.scene.matching import mutual_nearest_neighbours
@@ -303,6 +314,8 @@ def match_exhaustive(
                 if len(m) >= conf.min_num_matches:
                     db.write_matches(ids[names[a]], ids[names[b]], m.astype(np.uint32))
                     n_pairs += 1
+            if progress is not None:
+                progress(a + 1, len(names))
     return n_pairs
 
 
@@ -322,11 +335,20 @@ def verify_geometry(db_path: Path, conf: ReconstructConf) -> None:
 
 
 def map_incremental(
-    db_path: Path, image_dir: Path, sfm_dir: Path, n_images: int, conf: ReconstructConf
+    db_path: Path,
+    image_dir: Path,
+    sfm_dir: Path,
+    n_images: int,
+    conf: ReconstructConf,
+    *,
+    progress: ProgressCallback | None = None,
 ) -> list:
     """Stage *map*: COLMAP's incremental SfM on the verified database (seeded by ``conf.seed``;
     intrinsics fixed unless :attr:`ReconstructConf.refines_intrinsics`); every model it built
-    (``pycolmap.Reconstruction``), written under ``sfm_dir`` by COLMAP."""
+    (``pycolmap.Reconstruction``), written under ``sfm_dir`` by COLMAP.
+
+    ``progress(images registered, n_images)`` as COLMAP registers images (the initial pair
+    counts two; capped at ``n_images`` when several models are tried)."""
     import pycolmap
 
     pycolmap.set_random_seed(conf.seed)
@@ -347,7 +369,19 @@ def map_incremental(
         opts.mapper.abs_pose_refine_focal_length = False
         opts.mapper.abs_pose_refine_extra_params = False
     sfm_dir.mkdir()
-    recs = pycolmap.incremental_mapping(db_path, image_dir, sfm_dir, options=opts)
+    callbacks = {}
+    if progress is not None:
+        registered = [0]
+
+        def count(images: int) -> None:
+            registered[0] = min(registered[0] + images, n_images)
+            progress(registered[0], n_images)
+
+        callbacks = {
+            "initial_image_pair_callback": lambda: count(2),
+            "next_image_callback": lambda: count(1),
+        }
+    recs = pycolmap.incremental_mapping(db_path, image_dir, sfm_dir, options=opts, **callbacks)
     return list(recs.values())
 
 

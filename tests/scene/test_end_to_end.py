@@ -237,3 +237,26 @@ def test_render_reuses_a_finished_scene_only_with_the_same_settings(tmp_path: Pa
     assert done.stat().st_mtime_ns == stamp  # reused, not rendered again
     with pytest.raises(ValueError, match=r"n_frames: 2 -> 3"):
         render_scene(out, n_videos=1, n_frames=3, width=64, height=48, seed=5)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_progress_moves_with_images_and_changes_no_output(tmp_path, tiny, workers):
+    seen: list[tuple[float, int]] = []
+    inputs = tiny["inputs"][:2]
+    reconstruct(
+        inputs,
+        tmp_path / "rec",
+        tiny["conf"],
+        workers=workers,
+        progress=lambda d, t: seen.append((d, t)),
+    )
+    done = [d for d, _ in seen]
+    assert {t for _, t in seen} == {2} and done == sorted(done) and done[-1] == 2
+    # inside the inputs, not once per input: 10 images x 3 stages per input
+    assert len({d for d in done if d not in (0, 1, 2)}) >= 10
+    for name in (Path(p).name for p in inputs):
+        for model in sorted((tiny["out"] / "models" / name).glob("*/points3D.bin")):
+            again = tmp_path / "rec" / model.relative_to(tiny["out"])
+            assert again.read_bytes() == model.read_bytes()
+            images = model.with_name("images.bin")
+            assert again.with_name("images.bin").read_bytes() == images.read_bytes()

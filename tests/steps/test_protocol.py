@@ -114,3 +114,26 @@ def test_uniform_recall_on_a_synthetic_world_equals_hand_computation(tmp_path: P
     assert all(s.n_test > 0 for s in splits)
     hand = [_hand_uniform_recall(data, s.test) for s in splits]
     assert summary["uniform"]["mean"] == pytest.approx(np.mean(hand), abs=1e-12)
+
+
+def test_benchmark_progress_moves_with_epochs_inside_a_split(tmp_path: Path) -> None:
+    from instructvid.steps.benchmark.types import MethodOptions
+
+    data = CrossTaskData.open(random_world(tmp_path))
+    opts = MethodOptions(hyper={"epochs_init": 1, "epochs": 3, "batch_videos": 4})
+    seen: list[tuple[str, float, int]] = []
+    run = dict(methods=["task", "alayrac"], n_splits=2, n_train=4, options=opts)
+    with_bar = run_benchmark(
+        data, tmp_path / "a", progress=lambda m, d, t: seen.append((m, d, t)), **run
+    )
+    task = [d for m, d, _ in seen if m == "task"]
+    # 4 epochs per split: the bar passes 1/4, 2/4, 3/4 of each split, not only its end
+    assert [d for d in task if 0 < d < 1] == [0.25, 0.5, 0.75]
+    assert [d for d in task if 1 < d < 2] == [1.25, 1.5, 1.75]
+    assert task == sorted(task) and task[-1] == 2
+    alayrac = [d for m, d, _ in seen if m == "alayrac"]
+    assert any(0 < d < 1 for d in alayrac) and alayrac == sorted(alayrac)
+    # progress changes nothing else
+    without = run_benchmark(data, tmp_path / "b", **run)
+    for method in ("task", "alayrac"):
+        assert with_bar[method]["per_split"] == without[method]["per_split"]

@@ -192,7 +192,9 @@ def _fit_alayrac(
     hyper = replace(defaults, **typed_overrides(defaults, own))
     weight: dict[str, np.ndarray] = {}
     bias: dict[str, np.ndarray] = {}
-    for task_id in sorted(train):
+    for index, task_id in enumerate(sorted(train)):
+        if options.progress is not None:
+            options.progress(index, len(train))  # tasks fitted so far
         k = data.task(task_id).n_steps
         feats, outside = [], []
         for vid in train[task_id]:

@@ -252,7 +252,11 @@ def trained_predict(name: str, trained: TrainedMethod) -> Method:
                 folder / f"split_{split.index:02d}.npz", folder / f"split_{split.index:02d}.pt"
             )
         learner = fit(
-            data, training_set(data, split, related=related), options, checkpoint=checkpoint
+            data,
+            training_set(data, split, related=related),
+            options,
+            checkpoint=checkpoint,
+            progress=options.progress,
         )
         labels, scores = label_step_model(learner, data, split.test)
         val_scores = label_step_model(learner, data, split.val)[1] if split.val else None
@@ -276,8 +280,8 @@ def fit_alayrac_method(
     progress: ProgressCallback | None = None,
     cache_mb: float = 1024,
 ) -> AlayracModel:
-    """``alayrac``'s fit: one DIFFRAC model per task of ``train`` (no checkpoint, no
-    progress: it trains in seconds)."""
+    """``alayrac``'s fit: one DIFFRAC model per task of ``train`` (no checkpoint: it trains in
+    seconds; progress per task through ``options.progress``)."""
     return fit_alayrac(data, train, options)
 
 

@@ -58,6 +58,7 @@ from instructvid.steps.benchmark.actionness import (
 from instructvid.steps.benchmark.registry import MethodRegistry, default_registry
 from instructvid.steps.benchmark.split_check import check_splits
 from instructvid.steps.benchmark.types import ACTIONNESS_SUFFIX, MethodOptions, Predictions, Split
+from instructvid.types import ProgressCallback
 
 
 def make_splits(
@@ -187,7 +188,7 @@ def run_benchmark(
     n_train: int = 30,
     seed: int = 0,
     options: MethodOptions | None = None,
-    progress: Callable[[str, int, int], None] | None = None,
+    progress: Callable[[str, float, int], None] | None = None,
     actionness: ActionnessSettings | None = None,
     registry: MethodRegistry | None = None,
 ) -> dict[str, dict[str, object]]:
@@ -209,6 +210,9 @@ def run_benchmark(
             ``out/<method>+actionness.json`` (same contract, plus ``alpha`` per split, the
             validation recall of every candidate α and the actionness settings) and returns
             it under that name, right after the method's own summary.
+        progress: ``progress(method, done, n_splits)`` with ``done`` in splits: called after
+            each split and, while a method works on a split (trained methods: every epoch),
+            with the fraction of that split done (``1.5`` = halfway through the second split).
 
     Raises:
         KeyError: an unknown method.
@@ -261,8 +265,11 @@ def run_benchmark(
                 run_split = split
                 if with_actionness and ax_cached is None and actionness.needs_validation:
                     run_split = replace(split, val=validation_videos(data, list(split.test)))
+                split_options = replace(
+                    method_options, progress=_within_split(progress, method, split.index, splits)
+                )
                 preds = predict_split(
-                    data, run_split, method, seed=seed, options=method_options, registry=registry
+                    data, run_split, method, seed=seed, options=split_options, registry=registry
                 )
                 if cached is None:
                     cached = score_predictions(data, split, preds)
@@ -286,6 +293,24 @@ def run_benchmark(
             atomic_write_json(out / f"{ax_name}.json", ax_summary)
             summaries[ax_name] = ax_summary
     return summaries
+
+
+def _within_split(
+    progress: Callable[[str, float, int], None] | None,
+    method: str,
+    index: int,
+    splits: Sequence[Split],
+) -> ProgressCallback | None:
+    """A method's ``progress(done, total)`` on split ``index`` as ``progress(method, index +
+    done / total, n_splits)``."""
+    if progress is None:
+        return None
+
+    def update(done: int, total: int) -> None:
+        if total > 0:
+            progress(method, index + min(done / total, 1.0), len(splits))
+
+    return update
 
 
 def _actionness_split(

@@ -243,6 +243,8 @@ def _fit_richard18(
     hyper = {**DEFAULTS, **{k: v for k, v in options.hyper.items() if k in DEFAULTS}}
     model = Richard18Model(weight={}, bias={})
     for index, task_id in enumerate(sorted(train)):
+        if options.progress is not None:
+            options.progress(index, len(train))  # tasks fitted so far
         k = data.task(task_id).n_steps
         feats, sets = [], []
         for vid in train[task_id]:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from instructvid.io.crosstask import CrossTaskData
+from instructvid.types import ProgressCallback
 
 __all__ = ["ACTIONNESS_SUFFIX", "Method", "MethodOptions", "Predictions", "Split"]
 
@@ -77,6 +78,10 @@ class MethodOptions:
         seed: seed of the methods' randomness (training initialisation, order, dropout).
         work_dir: a folder where a method may keep checkpoints (set by
             :func:`~instructvid.steps.benchmark.protocol.run_benchmark`).
+        progress: ``progress(done, total)`` of a method's work on one split (trained methods:
+            epochs), set per split by
+            :func:`~instructvid.steps.benchmark.protocol.run_benchmark`; never part of a cache
+            key and without effect on results.
     """
 
     related: bool = True
@@ -88,6 +93,7 @@ class MethodOptions:
     device: str = "cpu"
     seed: int = 0
     work_dir: Path | None = None
+    progress: ProgressCallback | None = field(default=None, compare=False, repr=False)
 
     def settings(self, keys: Iterable[str]) -> dict[str, Any]:
         """The options named in ``keys`` as JSON values (a cache key).
