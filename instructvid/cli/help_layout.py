@@ -34,7 +34,9 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
 __all__ = [
     "NAME_SHARE",
     "TYPER_ORIGINALS",
+    "HelpCell",
     "OptionRows",
     "install",
     "name_column_width",
@@ -174,15 +177,40 @@ def _name_cell(param: click.Parameter, ctx: click.Context, required_column: bool
     return text
 
 
+class HelpCell:
+    """An option's help followed by its marks (``[default: 20]``, ``[required]``) as one paragraph;
+    the marks move to a line of their own rather than break, when they fit on one."""
+
+    def __init__(self, body: Text | None, marks: Sequence[Text]):
+        self.body = body
+        self.marks = Text(" ").join(marks) if marks else None
+
+    def _joined(self, console: Console, width: int) -> Text:
+        if self.body is None or self.marks is None:
+            return self.body or self.marks or Text()
+        last = self.body.wrap(console, width)[-1] if self.body.plain else Text()
+        fits = cell_len(last.plain.rstrip()) + 1 + self.marks.cell_len <= width
+        return Text.assemble(self.body, " " if fits or not self.body.plain else "\n", self.marks)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self._joined(console, options.max_width)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement.get(console, options, self._joined(console, options.max_width))
+
+
 def _help_cell(param: click.Parameter, ctx: click.Context, markup_mode: Any) -> RenderableType:
-    """The help, env var, default and ``[required]`` of typer's help column as one paragraph."""
+    """The help, env var, default and ``[required]`` of typer's help column (see
+    :class:`HelpCell`)."""
     from typer import rich_utils
 
     columns = rich_utils._get_parameter_help(param=param, ctx=ctx, markup_mode=markup_mode)
     items = list(columns.renderables)
-    if all(isinstance(item, Text) for item in items):
-        return Text(" ").join(items)
-    return Group(*items)
+    if not all(isinstance(item, Text) for item in items):  # markdown help
+        return Group(*items)
+    if getattr(param, "help", None):
+        return HelpCell(items[0], items[1:])
+    return HelpCell(None, items)
 
 
 def _shown_params(ctx: click.Context) -> list[click.Parameter]:

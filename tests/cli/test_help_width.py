@@ -204,7 +204,10 @@ def test_help_shows_every_option_type_and_default_typer_shows(
             typer_layout.setattr(rich_utils, name, original)
         theirs = render_help(path, 1000)  # wide enough that typer cuts nothing
     assert _option_names(ours) == _option_names(theirs)
-    assert Counter(_MARKERS.findall(_joined(ours))) == Counter(_MARKERS.findall(_joined(theirs)))
+    shown = Counter(_MARKERS.findall(_joined(theirs)))
+    assert Counter(_MARKERS.findall(_joined(ours))) == shown
+    on_one_line = Counter(mark for line in ours for mark in _MARKERS.findall(line))
+    assert on_one_line == shown, "a [default: …] or [required] mark broken across lines"
     assert Counter(_TYPES.findall(_joined(ours))) == Counter(_TYPES.findall(_joined(theirs)))
 
 
