@@ -17,7 +17,8 @@ Typer's rich help (``typer.rich_utils``) has two habits that read badly in a nar
   blocks keep their breaks;
 - a command's summary in a group's list is unwrapped the same way;
 - options are laid out in two columns (:class:`OptionRows`): the names with their type, then the
-  help followed by its default and ``[required]`` as one paragraph. The name column is as wide as
+  help followed by its default and ``[required]`` as one paragraph (:class:`HelpCell`: a mark
+  that would break moves to a line of its own). The name column is as wide as
   the command's widest name that fits in :data:`NAME_SHARE` of the width; a longer name gets a line
   of its own and its help starts on the next line, in the help column (click's plain layout).
   Every panel of a command uses the same name column, so their help columns line up.
@@ -71,8 +72,8 @@ _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 def unwrap_paragraph(paragraph: str) -> str:
     """One paragraph with its single line breaks joined by spaces, where they are only wrapping.
 
-    A list item (``- x``, ``* x``, ``1. x``) starts a new line and an indented line after it
-    continues it; an indented line elsewhere is code and keeps its line; a paragraph starting with
+    A list item (``- x``, ``* x``, ``1. x``) starts a new line and the lines after it continue
+    it (Markdown's rule); an indented line elsewhere is code and keeps its line; a paragraph starting with
     click's ``\\b`` keeps every line (the mark is dropped).
     """
     if paragraph.startswith("\b"):
