@@ -27,7 +27,7 @@ from instructvid.actionness.eval.evaluate import evaluate_methods
 from instructvid.actionness.eval.methods import model_source
 from instructvid.actionness.eval.sets import EvalSet
 from instructvid.actionness.train import train_actionness
-from instructvid.io.atomic import atomic_open, atomic_write_json, atomic_write_text
+from instructvid.io.atomic import atomic_save_figure, atomic_write_json, atomic_write_text
 
 __all__ = ["run_sweep"]
 
@@ -153,6 +153,4 @@ def _plot(path: Path, rows: list[dict[str, Any]], base: TrainConfig) -> None:
     for ax in (a1, a2):
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    with atomic_open(path, "wb") as handle:
-        fig.savefig(handle, format="png", dpi=120)
-    plt.close(fig)
+    atomic_save_figure(path, fig, dpi=120)

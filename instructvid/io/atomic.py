@@ -113,6 +113,23 @@ def atomic_save_npy(path: PathLike, array: np.ndarray) -> Path:
     return Path(path)
 
 
+def atomic_save_figure(path: PathLike, fig: Any, *, dpi: float | None = None) -> Path:
+    """Save a matplotlib figure as PNG to ``path`` atomically, close it, return the path.
+
+    Args:
+        path: the ``.png`` file to write.
+        fig: a ``matplotlib.figure.Figure`` made with ``pyplot`` (closed afterwards).
+        dpi: dots per inch; ``None`` keeps matplotlib's default (the figure's own, 100).
+    """
+    import matplotlib.pyplot as plt
+
+    options = {} if dpi is None else {"dpi": dpi}
+    with atomic_open(path, "wb") as handle:
+        fig.savefig(handle, format="png", **options)
+    plt.close(fig)
+    return Path(path)
+
+
 def _json_safe(obj: Any) -> Any:
     """Convert numpy scalars/arrays and non-finite floats into plain JSON values."""
     if isinstance(obj, dict):

@@ -25,7 +25,6 @@ Video ids (the database keys) are untrusted and checked with :func:`instructvid.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ import numpy as np
 from instructvid.io.atomic import atomic_write_json
 from instructvid.io.errors import FormatError
 from instructvid.io.ids import check_id, is_valid_id, json_key_line
+from instructvid.io.text_file import read_json_object
 from instructvid.types import PathLike
 
 __all__ = [
@@ -116,17 +116,13 @@ def read_coin(path: PathLike, subset: str | Iterable[str] | None = None) -> dict
             subset that no video has.
     """
     path = Path(path)
-    if not path.is_file():
-        raise CoinFormatError(path, "file not found (expected a COIN.json-layout annotation file)")
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CoinFormatError(path, f"not valid UTF-8 JSON ({exc})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("database"), dict):
-        raise CoinFormatError(
-            path, 'expected a top-level object with a "database" object of videos'
-        )
+    text, data = read_json_object(
+        path,
+        CoinFormatError,
+        missing="file not found (expected a COIN.json-layout annotation file)",
+        key="database",
+        expected='expected a top-level object with a "database" object of videos',
+    )
     wanted: set[str] | None
     if subset is None:
         wanted = None

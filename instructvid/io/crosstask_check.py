@@ -17,6 +17,7 @@ from instructvid.io.crosstask import (
     CrossTaskPaths,
     parse_segment_line,
 )
+from instructvid.io.crosstask.errors import read_lines
 from instructvid.io.errors import FormatError
 from instructvid.types import ProgressCallback
 
@@ -131,9 +132,9 @@ def _check_step_file(path: Path, n_steps: int, n_frames: int | None) -> list[Pro
     """All problems of one step CSV (every line, not only the first bad one)."""
     problems: list[Problem] = []
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as exc:
-        return [Problem("error", path, f"not UTF-8 text ({exc})")]
+        lines = read_lines(path)
+    except FormatError as exc:
+        return [_from_error(exc)]
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue

@@ -13,7 +13,6 @@ keys of ``"results"``) are untrusted and checked with :func:`instructvid.io.ids.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ import numpy as np
 from instructvid.io.atomic import atomic_write_json
 from instructvid.io.errors import FormatError
 from instructvid.io.ids import check_id, is_valid_id, json_key_line
+from instructvid.io.text_file import read_json_object
 from instructvid.types import PathLike
 
 __all__ = [
@@ -82,17 +82,13 @@ def read_proposals(path: PathLike) -> tuple[str, dict[str, VideoProposals]]:
             ``start <= end``) or without a finite numeric ``"score"``.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ProposalFormatError(path, "file not found (expected an ActivityNet proposal JSON)")
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ProposalFormatError(path, f"not valid UTF-8 JSON ({exc})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("results"), dict):
-        raise ProposalFormatError(
-            path, 'expected a top-level object with a "results" object {video_id: [proposals]}'
-        )
+    text, data = read_json_object(
+        path,
+        ProposalFormatError,
+        missing="file not found (expected an ActivityNet proposal JSON)",
+        key="results",
+        expected='expected a top-level object with a "results" object {video_id: [proposals]}',
+    )
     version = str(data.get("version", ""))
     out: dict[str, VideoProposals] = {}
     for vid, items in data["results"].items():

@@ -213,18 +213,29 @@ def files_fingerprint(paths: Iterable[PathLike]) -> str:
     Cheap (``stat`` only): used in cache keys so that results computed from score files are
     recomputed when the files change.
     """
+    return _fingerprint((path.name, path) for path in sorted(Path(p) for p in paths))
+
+
+def _fingerprint(named: Iterable[tuple[str, Path]]) -> str:
+    """The hash of :func:`files_fingerprint` over ``(name, path)`` pairs, in the given order."""
     digest = hashlib.sha256()
-    for path in sorted(Path(p) for p in paths):
+    for name, path in named:
         st = path.stat()
-        digest.update(f"{path.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        digest.update(f"{name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     return digest.hexdigest()[:16]
 
 
-def _check_folder(root: Path, what: str) -> None:
-    if not root.is_dir():
+def _folder(root: PathLike, what: str, create: bool) -> Path:
+    """``root`` (created first with ``create``); a :class:`ScoreFileNotFoundError` if it is not
+    a folder."""
+    folder = Path(root)
+    if create:
+        folder.mkdir(parents=True, exist_ok=True)
+    if not folder.is_dir():
         raise ScoreFileNotFoundError(
-            root, f"{what} folder not found (expected <video_id>.npy files)"
+            folder, f"{what} folder not found (expected <video_id>.npy files)"
         )
+    return folder
 
 
 class ActionnessDir:
@@ -235,10 +246,7 @@ class ActionnessDir:
     """
 
     def __init__(self, root: PathLike, *, create: bool = False) -> None:
-        self.root = Path(root)
-        if create:
-            self.root.mkdir(parents=True, exist_ok=True)
-        _check_folder(self.root, "actionness")
+        self.root = _folder(root, "actionness", create)
 
     def path(self, video_id: str) -> Path:
         """``<root>/<video_id>.npy``; an invalid id is a FormatError naming ``root``, a path
@@ -281,10 +289,7 @@ class StepScoresDir:
     """
 
     def __init__(self, root: PathLike, *, create: bool = False) -> None:
-        self.root = Path(root)
-        if create:
-            self.root.mkdir(parents=True, exist_ok=True)
-        _check_folder(self.root, "step-score")
+        self.root = _folder(root, "step-score", create)
 
     def candidates(self, task_id: str, video_id: str) -> tuple[Path, Path]:
         """(task sub-folder path, top-level path) of a video's scores, in lookup order.
@@ -340,9 +345,4 @@ class StepScoresDir:
 
     def fingerprint(self) -> str:
         """:func:`files_fingerprint` of :meth:`files` (names include the task sub-folder)."""
-        digest = hashlib.sha256()
-        for path in self.files():
-            st = path.stat()
-            rel = path.relative_to(self.root).as_posix()
-            digest.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-        return digest.hexdigest()[:16]
+        return _fingerprint((p.relative_to(self.root).as_posix(), p) for p in self.files())

@@ -67,9 +67,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from instructvid.io.atomic import atomic_open
+from instructvid.io.atomic import atomic_write_text
 from instructvid.io.errors import FormatError
 from instructvid.io.ids import check_id, is_valid_id, json_key_line, safe_join
+from instructvid.io.text_file import read_text
 from instructvid.types import PathLike
 
 __all__ = [
@@ -157,9 +158,7 @@ def write_webvtt(path: PathLike, cues: Iterable[Cue]) -> Path:
         blocks.append(
             f"{format_timestamp(cue.start)} --> {format_timestamp(cue.end)}\n{cue.text}\n"
         )
-    with atomic_open(path, "w") as handle:
-        handle.write("\n".join(blocks))
-    return Path(path)
+    return atomic_write_text(path, "\n".join(blocks))
 
 
 def read_webvtt(path: PathLike) -> list[Cue]:
@@ -170,13 +169,7 @@ def read_webvtt(path: PathLike) -> list[Cue]:
             line, a malformed timestamp, or a cue ending before it starts.
     """
     path = Path(path)
-    if not path.is_file():
-        raise SubtitleFormatError(path, "file not found")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SubtitleFormatError(path, f"not UTF-8 text ({exc})") from None
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = _read_text(path).split("\n")
     if not lines or not (lines[0] == "WEBVTT" or lines[0].startswith(("WEBVTT ", "WEBVTT\t"))):
         raise SubtitleFormatError(path, "expected the header line 'WEBVTT'", line=1)
 
@@ -540,10 +533,6 @@ def _stem(path: Path) -> str:
 
 
 def _read_text(path: Path) -> str:
-    if not path.is_file():
-        raise SubtitleFormatError(path, "file not found")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SubtitleFormatError(path, f"not UTF-8 text ({exc})") from None
+    """The text of a subtitle file, byte-order mark dropped, newlines made ``\\n``."""
+    text = read_text(path, SubtitleFormatError, encoding="utf-8-sig")
     return text.replace("\r\n", "\n").replace("\r", "\n")

@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from instructvid.io.atomic import atomic_open
+from instructvid.io.atomic import atomic_save_figure
 
 
 def recall_bar_plot(
@@ -43,11 +43,7 @@ def recall_bar_plot(
     ax.set_title("Step localization recall per task (mean ± std over splits)")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))  # beside the bars, never over them
     fig.tight_layout()
-    path = Path(path)
-    with atomic_open(path, "wb") as handle:
-        fig.savefig(handle, format="png", dpi=120)
-    plt.close(fig)
-    return path
+    return atomic_save_figure(path, fig, dpi=120)
 
 
 def transfer_plot(result: Mapping[str, object], path: str | Path) -> Path:
@@ -78,11 +74,7 @@ def transfer_plot(result: Mapping[str, object], path: str | Path) -> Path:
     ax.set_title("Novel-task transfer (mean ± std over splits)")
     ax.legend(loc="best")
     fig.tight_layout()
-    path = Path(path)
-    with atomic_open(path, "wb") as handle:
-        fig.savefig(handle, format="png", dpi=120)
-    plt.close(fig)
-    return path
+    return atomic_save_figure(path, fig, dpi=120)
 
 
 def method_summary_plot(summaries: Mapping[str, Mapping[str, object]], path: str | Path) -> Path:
@@ -101,8 +93,4 @@ def method_summary_plot(summaries: Mapping[str, Mapping[str, object]], path: str
     ax.set_xlabel("recall (%), mean ± std over splits")
     ax.set_title("Step localization recall per method")
     fig.tight_layout()
-    path = Path(path)
-    with atomic_open(path, "wb") as handle:
-        fig.savefig(handle, format="png", dpi=120)
-    plt.close(fig)
-    return path
+    return atomic_save_figure(path, fig, dpi=120)

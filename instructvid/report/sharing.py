@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from instructvid.io.atomic import atomic_open, atomic_write_json, atomic_write_text
+from instructvid.io.atomic import atomic_save_figure, atomic_write_json, atomic_write_text
 from instructvid.steps.benchmark.sharing import (
     ComponentGain,
     component_gains,
@@ -105,12 +105,7 @@ def components_plot(
     ax.set_title(title, fontsize=10)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    with atomic_open(path, "wb") as handle:
-        handle.write(buf.getvalue())
-    return Path(path)
+    return atomic_save_figure(path, fig)
 
 
 def write_sharing(

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from instructvid.io.atomic import atomic_open, atomic_write_json, atomic_write_text
+from instructvid.io.atomic import atomic_save_figure, atomic_write_json, atomic_write_text
 from instructvid.metrics.pck import mean_pck_curve
 from instructvid.scene.similarity import Similarity, umeyama
 from instructvid.types import PathLike
@@ -157,12 +157,7 @@ def plot_pck_curves(
     ax.legend(loc="lower right", fontsize=8)
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    with atomic_open(path, "wb") as fh:
-        fh.write(buf.getvalue())
-    return Path(path)
+    return atomic_save_figure(path, fig)
 
 
 def compare_methods(

@@ -259,26 +259,9 @@ def _draw_overlay(
         if np.isfinite(uv[k]).all():
             p = tuple(round(c - 0.5) for c in uv[k])
             cv2.drawMarker(img, p, (0, 255, 0), cv2.MARKER_CROSS, 14, 2, cv2.LINE_AA)
-            cv2.putText(
-                img,
-                name,
-                (p[0] + 6, p[1] - 6),
-                cv2.FONT_HERSHEY_SIMPLEX,
-                0.4,
-                (0, 0, 0),
-                3,
-                cv2.LINE_AA,
-            )
-            cv2.putText(
-                img,
-                name,
-                (p[0] + 6, p[1] - 6),
-                cv2.FONT_HERSHEY_SIMPLEX,
-                0.4,
-                (0, 255, 255),
-                1,
-                cv2.LINE_AA,
-            )
+            org, font = (p[0] + 6, p[1] - 6), cv2.FONT_HERSHEY_SIMPLEX
+            for colour, thickness in (((0, 0, 0), 3), ((0, 255, 255), 1)):  # outline, then text
+                cv2.putText(img, name, org, font, 0.4, colour, thickness, cv2.LINE_AA)
     _ok, buf = cv2.imencode(".png", img)
     return buf.tobytes()
 

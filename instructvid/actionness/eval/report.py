@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import matplotlib
 
@@ -20,7 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from instructvid.actionness.eval.sets import EvalSet, MethodResult
-from instructvid.io.atomic import atomic_open, atomic_write_json, atomic_write_text
+from instructvid.io.atomic import atomic_save_figure, atomic_write_json, atomic_write_text
 from instructvid.io.ids import safe_join
 
 __all__ = ["AR_AT", "write_ar_an_json", "write_frame_ap_json", "write_report"]
@@ -69,13 +68,6 @@ def write_ar_an_json(out: Path, res: MethodResult, eval_set: EvalSet, n_missing:
             "dataset": eval_set.source,
         },
     )
-
-
-def _save(fig: Any, path: Path) -> Path:
-    with atomic_open(path, "wb") as handle:
-        fig.savefig(handle, format="png", dpi=120)
-    plt.close(fig)
-    return path
 
 
 def write_report(
@@ -128,7 +120,7 @@ def write_report(
     if any(r.aran is not None for r in results.values()):
         ax.legend()
     fig.tight_layout()
-    _save(fig, out / "ar_an.png")
+    atomic_save_figure(out / "ar_an.png", fig, dpi=120)
 
     fig, ax = plt.subplots(figsize=(6, 4))
     x = (np.arange(gt_profile.size) + 0.5) / gt_profile.size
@@ -142,4 +134,4 @@ def write_report(
     ax.set_title("Actionness against time (cf. thesis Fig. 4.3)")
     ax.legend(fontsize=7, loc="lower center", ncol=2, framealpha=0.8)
     fig.tight_layout()
-    _save(fig, out / "score_vs_time.png")
+    atomic_save_figure(out / "score_vs_time.png", fig, dpi=120)

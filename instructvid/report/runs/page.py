@@ -12,9 +12,8 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 
-from instructvid.io.atomic import atomic_open
+from instructvid.io.atomic import atomic_save_figure
 from instructvid.report.html import write_report
 
 __all__ = [
@@ -60,11 +59,7 @@ def pct(x: float | None) -> str:
 
 def save_figure(fig: Any, path: Path) -> Path:
     """Write a matplotlib figure as PNG (atomically) and close it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_open(path, "wb") as handle:
-        fig.savefig(handle, format="png", dpi=100)
-    plt.close(fig)
-    return path
+    return atomic_save_figure(path, fig, dpi=100)
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

@@ -30,7 +30,7 @@ nothing. The methods are put together by name in
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,16 @@ from instructvid.align.dp import ordered_assignment
 from instructvid.io.crosstask import CrossTaskData
 from instructvid.steps.baselines import random_scores, uniform_assignment
 from instructvid.steps.benchmark.alayrac import AlayracModel, fit_alayrac, predict_alayrac
-from instructvid.steps.benchmark.types import Method, MethodOptions, Predictions, Split
+from instructvid.steps.benchmark.types import (
+    Fit,
+    Label,
+    LabelsAndScores,
+    Method,
+    MethodOptions,
+    Predictions,
+    Split,
+    Videos,
+)
 from instructvid.steps.training.settings import StepHyperParameters
 from instructvid.types import ProgressCallback
 
@@ -50,6 +59,7 @@ __all__ = [
     "TRAINED_METHODS",
     "TrainedMethod",
     "fit_alayrac_method",
+    "fit_method",
     "fit_richard18_method",
     "label_alayrac",
     "label_richard18",
@@ -59,13 +69,11 @@ __all__ = [
     "predict_random",
     "predict_richard18_split",
     "predict_uniform",
+    "predict_with",
     "trained_fit",
     "trained_predict",
     "training_set",
 ]
-
-Videos = Mapping[str, Sequence[str]]
-LabelsAndScores = tuple[dict[str, dict[str, np.ndarray]], dict[str, dict[str, np.ndarray]]]
 
 
 @dataclass(frozen=True)
@@ -202,8 +210,14 @@ def make_learner(
     )
 
 
-def trained_fit(trained: TrainedMethod) -> Any:
-    """The ``fit`` of a trained method: build its training videos, train the learner."""
+# -------------------------------------------------------------------------------------------
+# A method from its fit and label
+
+
+def fit_method(train_model: Callable[..., Any], *, run_options: bool = False) -> Fit:
+    """A :class:`~instructvid.steps.benchmark.types.Fit` calling ``train_model(data, train,
+    options)``, plus ``checkpoint``, ``progress`` and ``cache_mb`` with ``run_options`` (the
+    other methods train in seconds, without checkpoints, progress via ``options.progress``)."""
 
     def fit(
         data: CrossTaskData,
@@ -214,17 +228,65 @@ def trained_fit(trained: TrainedMethod) -> Any:
         progress: ProgressCallback | None = None,
         cache_mb: float = 1024,
     ) -> Any:
+        if not run_options:
+            return train_model(data, train, options)
+        return train_model(
+            data, train, options, checkpoint=checkpoint, progress=progress, cache_mb=cache_mb
+        )
+
+    return fit
+
+
+def predict_with(
+    fit: Fit,
+    label: Label,
+    *,
+    training: Callable[[CrossTaskData, Split, MethodOptions], Videos] | None = None,
+    checkpoints: bool = False,
+) -> Method:
+    """The benchmark's call of a method: ``fit`` on ``training(data, split, options)`` (default
+    ``split.train``; with ``checkpoints``, to ``options.work_dir/split_<NN>.npz`` when set),
+    ``label`` the test videos (and score ``split.val`` when it is not empty)."""
+
+    def method(
+        data: CrossTaskData, split: Split, rng: np.random.Generator, options: MethodOptions
+    ) -> Predictions:
+        train = split.train if training is None else training(data, split, options)
+        checkpoint = None
+        if checkpoints and options.work_dir is not None:
+            from instructvid.steps.training.checkpoint import legacy_or
+
+            folder = Path(options.work_dir)
+            checkpoint = legacy_or(
+                folder / f"split_{split.index:02d}.npz", folder / f"split_{split.index:02d}.pt"
+            )
+        model = fit(data, train, options, checkpoint=checkpoint, progress=options.progress)
+        labels, scores = label(model, data, split.test)
+        val_scores = label(model, data, split.val)[1] if split.val else None
+        return Predictions(labels=labels, scores=scores, val_scores=val_scores)
+
+    return method
+
+
+# -------------------------------------------------------------------------------------------
+# The step learner
+
+
+def trained_fit(trained: TrainedMethod) -> Fit:
+    """The ``fit`` of a trained method: build its training videos, train the learner."""
+
+    def train_learner(
+        data: CrossTaskData, train: Videos, options: MethodOptions, **run: Any
+    ) -> Any:
         from instructvid.steps.training.data import build_training_videos
 
         videos = build_training_videos(
             data, train, constraints=options.constraints, supervised=trained.supervised
         )
-        learner = make_learner(
-            trained, options, checkpoint=checkpoint, progress=progress, cache_mb=cache_mb
-        )
+        learner = make_learner(trained, options, **run)
         return learner.fit(videos, {t: data.task(t).steps for t in train})
 
-    return fit
+    return fit_method(train_learner, run_options=True)
 
 
 def label_step_model(learner: Any, data: CrossTaskData, videos: Videos) -> LabelsAndScores:
@@ -237,31 +299,16 @@ def label_step_model(learner: Any, data: CrossTaskData, videos: Videos) -> Label
 def trained_predict(name: str, trained: TrainedMethod) -> Method:
     """The benchmark's call of a trained method: fit on the split (checkpoint under
     ``options.work_dir``), label the test videos (and score ``split.val``)."""
-    fit = trained_fit(trained)
 
-    def method(
-        data: CrossTaskData, split: Split, rng: np.random.Generator, options: MethodOptions
-    ) -> Predictions:
-        related = trained.related and options.related
-        checkpoint = None
-        if options.work_dir is not None:
-            from instructvid.steps.training.checkpoint import legacy_or
+    def training(data: CrossTaskData, split: Split, options: MethodOptions) -> Videos:
+        return training_set(data, split, related=trained.related and options.related)
 
-            folder = Path(options.work_dir)
-            checkpoint = legacy_or(
-                folder / f"split_{split.index:02d}.npz", folder / f"split_{split.index:02d}.pt"
-            )
-        learner = fit(
-            data,
-            training_set(data, split, related=related),
-            options,
-            checkpoint=checkpoint,
-            progress=options.progress,
-        )
-        labels, scores = label_step_model(learner, data, split.test)
-        val_scores = label_step_model(learner, data, split.val)[1] if split.val else None
-        return Predictions(labels=labels, scores=scores, val_scores=val_scores)
-
+    method = predict_with(
+        trained_fit(trained),
+        label_step_model,
+        training=training,
+        checkpoints=True,
+    )
     method.__name__ = f"method_{name.replace('-', '_')}"
     method.__doc__ = f"The {name!r} method (see :mod:`instructvid.steps.benchmark.methods`)."
     return method
@@ -271,18 +318,9 @@ def trained_predict(name: str, trained: TrainedMethod) -> Method:
 # Alayrac et al. 2016
 
 
-def fit_alayrac_method(
-    data: CrossTaskData,
-    train: Videos,
-    options: MethodOptions,
-    *,
-    checkpoint: str | Path | None = None,
-    progress: ProgressCallback | None = None,
-    cache_mb: float = 1024,
-) -> AlayracModel:
-    """``alayrac``'s fit: one DIFFRAC model per task of ``train`` (no checkpoint: it trains in
-    seconds; progress per task through ``options.progress``)."""
-    return fit_alayrac(data, train, options)
+#: ``alayrac``'s fit: one DIFFRAC model per task of ``train`` (no checkpoint: it trains in
+#: seconds; progress per task through ``options.progress``).
+fit_alayrac_method: Fit = fit_method(fit_alayrac)
 
 
 def label_alayrac(model: AlayracModel, data: CrossTaskData, videos: Videos) -> LabelsAndScores:
@@ -290,37 +328,23 @@ def label_alayrac(model: AlayracModel, data: CrossTaskData, videos: Videos) -> L
     return predict_alayrac(model, data, videos)
 
 
-def predict_alayrac_split(
-    data: CrossTaskData, split: Split, rng: np.random.Generator, options: MethodOptions
-) -> Predictions:
-    """``alayrac`` on a split: fit on the primary training videos, label the test videos."""
-    model = fit_alayrac(data, split.train, options)
-    labels, scores = predict_alayrac(model, data, split.test)
-    val_scores = predict_alayrac(model, data, split.val)[1] if split.val else None
-    return Predictions(labels=labels, scores=scores, val_scores=val_scores)
+#: ``alayrac`` on a split: fit on the primary training videos, label the test videos.
+predict_alayrac_split: Method = predict_with(fit_alayrac_method, label_alayrac)
 
 
 # -------------------------------------------------------------------------------------------
 # Richard et al. 2018 (action sets)
 
 
-def fit_richard18_method(annotated_sets: bool) -> Any:
+def fit_richard18_method(annotated_sets: bool) -> Fit:
     """``richard18``'s fit (``richard18-annotated``: sets from the annotations)."""
 
-    def fit(
-        data: CrossTaskData,
-        train: Videos,
-        options: MethodOptions,
-        *,
-        checkpoint: str | Path | None = None,
-        progress: ProgressCallback | None = None,
-        cache_mb: float = 1024,
-    ) -> Any:
+    def train_model(data: CrossTaskData, train: Videos, options: MethodOptions) -> Any:
         from instructvid.steps.benchmark.richard18 import fit_richard18
 
         return fit_richard18(data, train, options, annotated_sets=annotated_sets)
 
-    return fit
+    return fit_method(train_model)
 
 
 def label_richard18(model: Any, data: CrossTaskData, videos: Videos) -> LabelsAndScores:
@@ -332,13 +356,4 @@ def label_richard18(model: Any, data: CrossTaskData, videos: Videos) -> LabelsAn
 
 def predict_richard18_split(annotated_sets: bool) -> Method:
     """``richard18`` on a split: fit on the primary training videos, label the test videos."""
-
-    def method(
-        data: CrossTaskData, split: Split, rng: np.random.Generator, options: MethodOptions
-    ) -> Predictions:
-        model = fit_richard18_method(annotated_sets)(data, split.train, options)
-        labels, scores = label_richard18(model, data, split.test)
-        val_scores = label_richard18(model, data, split.val)[1] if split.val else None
-        return Predictions(labels=labels, scores=scores, val_scores=val_scores)
-
-    return method
+    return predict_with(fit_richard18_method(annotated_sets), label_richard18)

@@ -9,45 +9,17 @@ step scores, :func:`~instructvid.steps.benchmark.external.with_step_scores`) are
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import Any
 
-import numpy as np
-
-from instructvid.io.crosstask import CrossTaskData
 from instructvid.steps.benchmark import methods
 from instructvid.steps.benchmark.alayrac import AlayracSettings
-from instructvid.steps.benchmark.types import Method, MethodOptions
+from instructvid.steps.benchmark.types import Fit, Label, Method
 from instructvid.steps.training.settings import StepHyperParameters
-from instructvid.types import ProgressCallback
 
 __all__ = ["Fit", "Label", "MethodRegistry", "MethodSpec", "default_registry"]
-
-Videos = Mapping[str, Sequence[str]]
-LabelsAndScores = tuple[dict[str, dict[str, np.ndarray]], dict[str, dict[str, np.ndarray]]]
-
-
-class Fit(Protocol):
-    """Train a method on ``{task_id: [video_id, ...]}``; returns the fitted model."""
-
-    def __call__(
-        self,
-        data: CrossTaskData,
-        train: Videos,
-        options: MethodOptions,
-        *,
-        checkpoint: Path | None = None,
-        progress: ProgressCallback | None = None,
-        cache_mb: float = 1024,
-    ) -> Any: ...
-
-
-#: Label videos with a fitted model: ``(model, data, videos) -> (labels, scores)``, each
-#: ``{task_id: {video_id: (T, K)}}`` (0/1 uint8 labels, float scores; higher = more likely).
-Label = Callable[[Any, CrossTaskData, Videos], LabelsAndScores]
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The benchmark's vocabulary: a split, a method's predictions, the options every method gets.
+"""The benchmark's vocabulary: a split, a method's predictions, the options every method gets,
+and the signatures of a method, of a trained method's ``fit`` and of its ``label``.
 
 Shared by the protocol (:mod:`~instructvid.steps.benchmark.protocol`), the method registry
 (:mod:`~instructvid.steps.benchmark.registry`) and the methods themselves, which therefore
@@ -7,17 +8,27 @@ never import the protocol.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from instructvid.io.crosstask import CrossTaskData
 from instructvid.types import ProgressCallback
 
-__all__ = ["ACTIONNESS_SUFFIX", "Method", "MethodOptions", "Predictions", "Split"]
+__all__ = [
+    "ACTIONNESS_SUFFIX",
+    "Fit",
+    "Label",
+    "LabelsAndScores",
+    "Method",
+    "MethodOptions",
+    "Predictions",
+    "Split",
+    "Videos",
+]
 
 #: Suffix of the benchmark rows with actionness (``component+actionness``).
 ACTIONNESS_SUFFIX = "+actionness"
@@ -112,3 +123,30 @@ class MethodOptions:
 
 #: A method: (dataset, split, generator, options) -> predictions on ``split.test``.
 Method = Callable[[CrossTaskData, Split, np.random.Generator, MethodOptions], Predictions]
+
+
+#: Videos by task: ``{task_id: [video_id, ...]}``.
+Videos = Mapping[str, Sequence[str]]
+
+#: ``(labels, scores)``, each ``{task_id: {video_id: (T, K)}}``.
+LabelsAndScores = tuple[dict[str, dict[str, np.ndarray]], dict[str, dict[str, np.ndarray]]]
+
+
+class Fit(Protocol):
+    """Train a method on ``{task_id: [video_id, ...]}``; returns the fitted model."""
+
+    def __call__(
+        self,
+        data: CrossTaskData,
+        train: Videos,
+        options: MethodOptions,
+        *,
+        checkpoint: Path | None = None,
+        progress: ProgressCallback | None = None,
+        cache_mb: float = 1024,
+    ) -> Any: ...
+
+
+#: Label videos with a fitted model: ``(model, data, videos) -> (labels, scores)``, each
+#: ``{task_id: {video_id: (T, K)}}`` (0/1 uint8 labels, float scores; higher = more likely).
+Label = Callable[[Any, CrossTaskData, Videos], LabelsAndScores]

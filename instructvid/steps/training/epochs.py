@@ -112,6 +112,26 @@ def init_costs(
     return costs
 
 
+def _y_step(
+    ctx: TrainingState,
+    stats: EpochStats,
+    items: Sequence[int],
+    costs: np.ndarray,
+    lengths: np.ndarray,
+    rows: list[np.ndarray],
+    *,
+    init: bool,
+    penalty: float,
+) -> None:
+    """The Y-step of a fast-engine batch: the exactly-one DP of its videos in one call on the
+    stacked (Σ T_i, K) ``costs`` (minimised); each video's (K,) step seconds in ``rows`` are
+    recorded in ``stats`` and replaced."""
+    new_rows = ordered_steps_stacked(costs, lengths)
+    for j, i in enumerate(items):
+        stats.record(ctx, i, new_rows[j], None if init else rows[i], penalty)
+        rows[i] = new_rows[j]
+
+
 # --------------------------------------------------------------------------------------------
 # The fast engine, NumPy
 
@@ -153,10 +173,7 @@ def epoch_fast(
                 outside=outside,
                 hard_row=hard_row,
             )
-        new_rows = ordered_steps_stacked(costs, lengths)
-        for j, i in enumerate(items):
-            stats.record(ctx, i, new_rows[j], None if init else rows[i], settings.penalty)
-            rows[i] = new_rows[j]
+        _y_step(ctx, stats, items, costs, lengths, rows, init=init, penalty=settings.penalty)
         # θ-step on the labelled seconds only (the other rows have zero gradient), with a
         # fresh dropout mask on those rows.
         if feats is not None and not settings.y_dropout:
@@ -232,10 +249,7 @@ def epoch_fast_torch(
             costs = c.to(torch.float64).cpu().numpy()
             if outside is not None and hard_row.any():
                 costs[outside & hard_row[:, None]] = np.inf
-        new_rows = ordered_steps_stacked(costs, lengths)
-        for j, i in enumerate(items):
-            stats.record(ctx, i, new_rows[j], None if init else rows[i], settings.penalty)
-            rows[i] = new_rows[j]
+        _y_step(ctx, stats, items, costs, lengths, rows, init=init, penalty=settings.penalty)
         if x_full is not None:
             flat = np.concatenate([rows[i] + offsets[j] for j, i in enumerate(items)])
             x_rows = x_full[torch.from_numpy(flat).to(dev)]
