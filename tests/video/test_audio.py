@@ -175,3 +175,19 @@ def test_a_truncated_file_keeps_the_audio_before_the_cut(tmp_path):
     assert 2 <= len(got) <= 5
     assert stream.truncated and "cut.mkv" in stream.warning and "truncated" in stream.warning
     assert [_strongest_band(e) for e in got[:2]] == [10, 40]
+
+
+def test_the_release_smoke_test_sine_gives_the_published_log_mel(tmp_path):
+    """VGGish's smoke test: 3 s of a 1 kHz sine at 44.1 kHz → 3 examples; its first frames' lowest
+    bands as the TensorFlow front end printed them (torchvggish's weight-conversion notebook).
+    The rest of the spectrum is leakage shaped by the resampler (resampy there, FFmpeg here)."""
+    t = np.arange(0, 3, 1 / 44100)
+    path = write_media(tmp_path / "sine.mkv", np.sin(2 * np.pi * 1000 * t), rate=44100, channels=1)
+    got = np.stack(list(stream_examples(AudioStream(path))))
+    assert got.shape == (3, 96, 64)
+    published = np.array(
+        [[-4.47297436, -4.29457354, -4.14940631], [-4.48589533, -4.28825497, -4.139964],
+         [-4.46158065, -4.29329706, -4.14905953]]
+    )  # fmt: skip
+    np.testing.assert_allclose(got[0, :3, :3], published, atol=0.04)
+    assert _strongest_band(got[0]) == int(np.argmin(np.abs(CENTRES - 1000)))
