@@ -96,12 +96,13 @@ def test_streaming_holds_little_of_the_wave():
 
 
 @pytest.mark.parametrize(
-    ("codec", "rate", "channels"), [("pcm_s16le", 48000, 2), ("aac", 44100, 1)]
+    ("codec", "rate", "channels", "ext"),
+    [("pcm_s16le", 48000, 2, "mkv"), ("aac", 44100, 1, "mkv"), ("aac", 48000, 2, "mp4")],
 )
-def test_tones_of_each_second_are_the_rows_of_each_second(tmp_path, codec, rate, channels):
+def test_tones_of_each_second_are_the_rows_of_each_second(tmp_path, codec, rate, channels, ext):
     freqs = CENTRES[BANDS]
     path = write_media(
-        tmp_path / "tones.mkv", tones(freqs, rate), rate=rate, channels=channels, codec=codec,
+        tmp_path / f"tones.{ext}", tones(freqs, rate), rate=rate, channels=channels, codec=codec,
         video_seconds=5.0,
     )  # fmt: skip
     stream = AudioStream(path)
@@ -109,6 +110,17 @@ def test_tones_of_each_second_are_the_rows_of_each_second(tmp_path, codec, rate,
     assert got.shape == (5, 96, 64) and stream.has_audio and stream.warning is None
     assert [_strongest_band(e) for e in got] == BANDS
     assert abs(stream.samples - 5 * 16000) < 0.03 * 16000
+
+
+@pytest.mark.parametrize(("codec", "ext"), [("pcm_s16le", "mkv"), ("aac", "mp4")])
+def test_a_click_at_one_second_is_sample_16000(tmp_path, codec, ext):
+    """Sample 0 is the video's start: the encoder's priming samples do not shift the audio."""
+    wave = np.zeros(3 * 48000)
+    wave[48000 : 48000 + 480] = 0.8 * np.sin(2 * np.pi * 2000 * np.arange(480) / 48000)
+    path = write_media(tmp_path / f"click.{ext}", wave, codec=codec, video_seconds=3.0)
+    got = decode_audio(path)
+    assert abs(int(np.argmax(np.abs(got) > 0.2)) - 16000) <= 16  # 1 ms
+    assert len(got) == pytest.approx(3 * 16000, abs=0.01 * 16000)
 
 
 def test_pcm_at_16_khz_decodes_to_its_samples(tmp_path):
