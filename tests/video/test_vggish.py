@@ -151,3 +151,16 @@ def test_postprocess_clips_to_the_byte_range():
     pca = (np.eye(3), np.zeros(3))
     got = postprocess(np.array([[-5.0, 0.0, 2.0]]), pca)
     np.testing.assert_array_equal(got, [[0.0, 127.0, 255.0]])  # uint8(127.5) = 127
+
+
+def test_a_truncated_video_gives_the_rows_before_the_cut_and_a_warning(tiny_weights, tmp_path):
+    full = write_media(tmp_path / "full.mkv", tones([500.0] * 8, 16000), rate=16000, channels=1)
+    data = full.read_bytes()
+    cut = tmp_path / "cut.mkv"
+    cut.write_bytes(data[: len(data) // 2])
+    vggish = VGGishAudio(tiny_weights, device="cpu")
+    with pytest.warns(UserWarning, match=r"cut\.mkv: truncated audio"):
+        rows = vggish.video_rows(cut)
+    assert 2 <= len(rows) <= 5 and "cut.mkv" in vggish.warning
+    vggish.video_rows(full)
+    assert vggish.warning is None
