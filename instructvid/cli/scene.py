@@ -15,6 +15,12 @@ app = typer.Typer(
     help="3D reconstruction of narrated videos: per-video SfM, alignment graph, keypoint transfer."
 )
 
+#: The OUT folder of ``scene reconstruct``, read by ``align``, ``transfer`` and ``compare``.
+RECONSTRUCTION_ARG = typer.Argument(
+    ..., metavar="OUT", help="Folder written by 'scene reconstruct'."
+)
+TOLERANCES_OPT = typer.Option("1:30", "--tolerances", help="cm: START:STOP[:STEP] or a comma list.")
+
 
 @app.command("reconstruct")
 def reconstruct(
@@ -142,7 +148,7 @@ def reconstruct(
 
 @app.command("align")
 def align(
-    out: Path = typer.Argument(..., metavar="OUT", help="Folder written by 'scene reconstruct'."),
+    out: Path = RECONSTRUCTION_ARG,
     graph: Path = typer.Option(..., "--out", help="GRAPH.json to write (and GRAPH.ply beside it)."),
     reference: str | None = typer.Option(
         None, "--reference", help="Reference model id or input name."
@@ -190,7 +196,7 @@ def align(
 
 @app.command("transfer")
 def transfer(
-    out: Path = typer.Argument(..., metavar="OUT", help="Folder written by 'scene reconstruct'."),
+    out: Path = RECONSTRUCTION_ARG,
     graph: Path = typer.Argument(..., metavar="GRAPH", help="GRAPH.json written by 'scene align'."),
     keypoints: Path = typer.Option(
         ..., "--keypoints", help="Keypoint annotations (K.json, see docs/scene.md)."
@@ -198,9 +204,7 @@ def transfer(
     out_dir: Path = typer.Option(
         ..., "--out", help="Output folder (pck.json, pck.csv, overlays/)."
     ),
-    tolerances: str = typer.Option(
-        "1:30", "--tolerances", help="cm: START:STOP[:STEP] or a comma list."
-    ),
+    tolerances: str = TOLERANCES_OPT,
     source: str | None = typer.Option(
         None, "--source", help="Source input (default: from K.json)."
     ),
@@ -229,14 +233,12 @@ def transfer(
 
 @app.command("compare")
 def compare(
-    out: Path = typer.Argument(..., metavar="OUT", help="Folder written by 'scene reconstruct'."),
+    out: Path = RECONSTRUCTION_ARG,
     keypoints: Path = typer.Option(..., "--keypoints", help="Keypoint annotations (K.json)."),
     out_dir: Path = typer.Option(
         ..., "--out", help="Output folder (fig56.json/.csv/.png, graphs/, transfer/)."
     ),
-    tolerances: str = typer.Option(
-        "1:30", "--tolerances", help="cm: START:STOP[:STEP] or a comma list."
-    ),
+    tolerances: str = TOLERANCES_OPT,
     seed: int = typer.Option(0, "--seed"),
     source: str = typer.Option(
         "all",

@@ -12,6 +12,10 @@ from rich.table import Table
 from instructvid.cli.stop import stop_cleanly
 from instructvid.progress import console, progress_bar
 
+#: The run folder of ``scene ground``, read by ``query`` and ``evaluate``.
+GROUND_RUN_ARG = typer.Argument(..., help="Run folder of 'scene ground'.")
+DEVICE_OPT = typer.Option("auto", "--device", help="auto | cpu | cuda.")
+
 
 def ground(
     scenes: list[Path] = typer.Argument(
@@ -63,7 +67,7 @@ def ground(
     validation: float = typer.Option(
         0.0, "--validation", help="Share of pairs held out to report accuracy per epoch."
     ),
-    device: str = typer.Option("auto", "--device", help="auto | cpu | cuda."),
+    device: str = DEVICE_OPT,
     threads: int = typer.Option(2, "--threads", help="Torch threads."),
 ) -> None:
     """Ground narration into voxels of each scene's common model and train the model (eq. 5.2)."""
@@ -118,7 +122,7 @@ def ground(
 
 
 def query(
-    run: Path = typer.Argument(..., help="Run folder of 'scene ground'."),
+    run: Path = GROUND_RUN_ARG,
     text: str = typer.Argument(..., help='The instruction, e.g. "remove the dipstick".'),
     scene: str | None = typer.Option(None, "--scene", help="Only this scene (default: all)."),
     top: int = typer.Option(5, "--top", help="Voxels per scene."),
@@ -129,7 +133,7 @@ def query(
         None, "--overlay", help="Write heat-map overlays on --video's frames into this folder."
     ),
     frames: int = typer.Option(3, "--frames", help="Frames to overlay."),
-    device: str = typer.Option("auto", "--device", help="auto | cpu | cuda."),
+    device: str = DEVICE_OPT,
 ) -> None:
     """Voxel centres (reference frame) and scores of an instruction: one JSON object per line."""
     from instructvid.runtime import resolve_device
@@ -171,7 +175,7 @@ def _in_video(run, text, scene, video, rows, overlay, frames) -> list[Path]:
 
 
 def evaluate(
-    run: Path = typer.Argument(..., help="Run folder of 'scene ground'."),
+    run: Path = GROUND_RUN_ARG,
     objects: Path = typer.Option(
         ..., "--objects", help='JSON {"<scene>": {"<object>": [x, y, z]}}.'
     ),
@@ -185,7 +189,7 @@ def evaluate(
     also: list[Path] | None = typer.Option(
         None, "--also", help="Other runs drawn on the same PCK plot (e.g. other point sources)."
     ),
-    device: str = typer.Option("auto", "--device", help="auto | cpu | cuda."),
+    device: str = DEVICE_OPT,
 ) -> None:
     """PCK of the queries' groundings, 1–100 cm (Fig. 5.7), and per object at 30 cm (Table 5.1)."""
     from instructvid.runtime import resolve_device

@@ -83,7 +83,6 @@ def grounding(
 ) -> None:
     """Write a 3D grounding world: scenes with named parts, videos dwelling on them, noisy WebVTT
     narration, hand cues, ground-truth cameras, objects.json and held-out queries.csv."""
-    from instructvid.cli.stop import stop_cleanly
     from instructvid.synth.grounding import generate_grounding
 
     with stop_cleanly("synth grounding"), progress_bar("synth grounding") as update:
@@ -110,7 +109,6 @@ def videos(
 ) -> None:
     """Write short narrated H.264 videos of tasks whose steps are drawn from their words, with
     WebVTT subtitles, tasks.txt, videos.csv and ground-truth annotations. Re-running resumes."""
-    from instructvid.cli.stop import stop_cleanly
     from instructvid.synth.videos import VideoSettings, generate_videos
 
     with stop_cleanly("synth videos"):

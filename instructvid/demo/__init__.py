@@ -23,9 +23,13 @@ Resumable: stages finished by an earlier run into the same ``OUT`` are reused. A
 minutes of CPU on a 2-core machine (per stage in the report's timings).
 
 Modules: :mod:`~instructvid.demo.config` (the ``DEMO_*`` settings),
-:mod:`~instructvid.demo.run` (:func:`run_demo`, the report), :mod:`~instructvid.demo.stages`
-(cached, timed stages), :mod:`~instructvid.demo.actionness`, :mod:`~instructvid.demo.scene`,
-:mod:`~instructvid.demo.grounding`.
+:mod:`~instructvid.demo.run` (:func:`run_demo`: sequences the stages),
+:mod:`~instructvid.demo.stages` (cached, timed stages), one module per capability's stages
+(:mod:`~instructvid.demo.world`, :mod:`~instructvid.demo.actionness`,
+:mod:`~instructvid.demo.steps`, :mod:`~instructvid.demo.scene`,
+:mod:`~instructvid.demo.grounding`, :mod:`~instructvid.demo.video`,
+:mod:`~instructvid.demo.pages`) and :mod:`~instructvid.demo.report` (the report and the
+console tables).
 """
 
 from __future__ import annotations

@@ -11,15 +11,21 @@
   on the test part of the seeded random split of the annotated primary videos, as
   ``instructvid actionness evaluate --crosstask`` does, against the ``chance`` and ``trim0.3``
   baselines.
+
+:func:`actionness_stages` runs the three as cached, timed stages (stages 4–6).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from instructvid.demo.config import DEMO_ACTIONNESS_BASELINES, DEMO_ACTIONNESS_TRAIN
+from instructvid.demo.stages import Stages
 from instructvid.io.crosstask import CrossTaskData
 from instructvid.types import ProgressCallback
 
@@ -143,3 +149,56 @@ def evaluate_scores(
             "ar100": r.aran.ar_at(100),
         }
     return {"source": eval_set.source, "n_videos": len(eval_set.videos), "methods": methods}
+
+
+def _tag(settings: Mapping[str, Any]) -> str:
+    """12 hex digits naming a run folder by the settings that trained it."""
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def actionness_stages(
+    stages: Stages, out: Path, seed: int, world: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Stages ``actionness_train``, ``actionness_score`` and ``actionness_eval`` on the world of
+    :func:`~instructvid.demo.world.world_stages`, into ``out/actionness`` (``runs/<hash of the
+    settings>``, ``scores``, ``eval``).
+
+    Returns:
+        ``{"settings", "scores", "eval_dir", "train", "source", "n_videos", "methods"}``: the
+        world's settings with the training's, the score folder, the evaluation folder, what
+        :func:`train_model` returned, and what :func:`evaluate_scores` returned.
+    """
+    data_dir: Path = world["dir"]
+    settings = {**world["settings"], "train": DEMO_ACTIONNESS_TRAIN}
+    root = out / "actionness"
+    run = root / "runs" / _tag(settings)
+    scores = root / "scores"
+    eval_dir = root / "eval"
+    train = stages.run(
+        "actionness_train",
+        "actionness: training on related-task videos",
+        settings,
+        lambda update: train_model(data_dir, run, seed=seed, progress=update),
+        outputs=[run / "model.pt"],
+    )
+    stages.run(
+        "actionness_score",
+        "actionness: scoring primary-task videos",
+        settings,
+        lambda update: score_primary(data_dir, run, scores, progress=update),
+        outputs=[scores],
+    )
+    evaluation = stages.run(
+        "actionness_eval",
+        "actionness: frame AP and AR@AN",
+        {**settings, "baselines": list(DEMO_ACTIONNESS_BASELINES)},
+        lambda update: evaluate_scores(data_dir, scores, eval_dir, seed=seed, progress=update),
+        outputs=[eval_dir / f"{LEARNED}.json", eval_dir / "score_vs_time.png"],
+    )
+    return {
+        "settings": settings,
+        "scores": scores,
+        "eval_dir": eval_dir,
+        "train": train,
+        **evaluation,
+    }

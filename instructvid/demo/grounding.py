@@ -4,7 +4,8 @@ A small ``synth grounding`` world (``DEMO_GROUNDING``, oracle reconstructions, s
 ``scene ground`` with TF-IDF text features (``DEMO_GROUNDING_TRAIN``) → ``scene evaluate`` on the
 world's held-out query wordings (PCK curve 1…100 cm, mean at 30 cm, exact chance) → a few
 queries grounded one by one (top voxel centre in the scene's reference frame, its score, and its
-distance to the named object in cm).
+distance to the named object in cm). :func:`grounding_stage` runs it all as one cached, timed
+stage (stage 12).
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from instructvid.demo.config import (
     DEMO_GROUNDING_SHOWN_CM,
     DEMO_GROUNDING_TRAIN,
     DEMO_GROUNDING_VOXELS,
+    DEMO_VERSION,
 )
+from instructvid.demo.stages import Stages
 from instructvid.types import ProgressCallback
 
-__all__ = ["EVAL", "RUN", "WORLD", "ground_demo"]
+__all__ = ["EVAL", "RUN", "WORLD", "ground_demo", "grounding_stage"]
 
 #: Sub-folders of the stage's root: the synthetic world, the trained run and its evaluation.
 WORLD, RUN, EVAL = "world", "run", "eval"
@@ -141,3 +144,24 @@ def ground_demo(root: Path, *, seed: int, progress: ProgressCallback | None = No
         "table_md": (eval_dir / "table.md").read_text(encoding="utf-8"),
         "grounded": grounded,
     }
+
+
+def grounding_stage(stages: Stages, out: Path, seed: int) -> dict:
+    """Stage ``grounding`` into ``out/grounding`` (world seed ``seed + 1``); returns what
+    :func:`ground_demo` returns."""
+    root = out / "grounding"
+    settings = {
+        "version": DEMO_VERSION,
+        "seed": seed + 1,
+        "world": DEMO_GROUNDING,
+        "train": DEMO_GROUNDING_TRAIN,
+        "n_voxels": DEMO_GROUNDING_VOXELS,
+        "queries": DEMO_GROUNDING_QUERIES,
+    }
+    return stages.run(
+        "grounding",
+        "3D grounding: narration → voxels, PCK and queries",
+        settings,
+        lambda update: ground_demo(root, seed=seed + 1, progress=update),
+        outputs=[root / EVAL / "pck.json", root / EVAL / "pck.png"],
+    )

@@ -12,22 +12,29 @@ Calls the public functions of :mod:`instructvid.scene` and :mod:`instructvid.syn
   overlay images.
 
 The scene's world has an arbitrary scale per model; PCK uses each target's metric scale from the
-synthetic ``reference_3d`` keypoints (metres), reported in centimetres.
+synthetic ``reference_3d`` keypoints (metres), reported in centimetres. :func:`scene_stages`
+runs the four as cached, timed stages (stages 8–11), or announces them as skipped.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from instructvid.demo.config import (
     DEMO_ALIGN_METHOD,
     DEMO_PCK_TOLERANCES_CM,
     DEMO_RECONSTRUCT,
     DEMO_SCENE,
+    DEMO_VERSION,
 )
+from instructvid.demo.stages import Stages
+from instructvid.io.ids import safe_join
 from instructvid.types import ProgressCallback
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def unavailable() -> str | None:
@@ -150,3 +157,90 @@ def transfer_keypoints(
         "n_pairs": result.n_pairs,
         "overlay": overlays[-1].name if overlays else None,
     }
+
+
+def scene_stages(stages: Stages, out: Path, seed: int, console: Console) -> dict[str, Any]:
+    """Stages ``scene_render``, ``scene_reconstruct``, ``scene_align`` and ``scene_transfer``
+    into ``out/scene`` (scene seed ``seed + 1``), or ``{"skipped": reason}``.
+
+    When the 3D part cannot run here (:func:`unavailable`) every stage is announced as skipped;
+    when one fails, the warning goes to ``console`` and the remaining ones are skipped (the
+    other capabilities stand).
+
+    Returns:
+        ``{"render", "videos", "graph", "pck", "overlay"}``: what :func:`render`,
+        :func:`reconstruct_videos` (its ``videos``), :func:`align_models` and
+        :func:`transfer_keypoints` returned; ``overlay`` is the overlay image's path relative
+        to ``out`` (or None).
+    """
+    labels = [
+        "3D: render",
+        "3D: reconstruct each video",
+        "3D: alignment graph",
+        "3D: keypoint transfer and PCK",
+    ]
+    reason = unavailable()
+    if reason is not None:
+        for label in labels:
+            stages.skip(label, reason)
+        return {"skipped": reason}
+    root = out / "scene"
+    render_dir, rec_dir, graph, transfer_dir = (
+        root / "render",
+        root / "rec",
+        root / "graph.json",
+        root / "transfer",
+    )
+    settings: dict[str, Any] = {
+        "version": DEMO_VERSION,
+        "seed": seed + 1,
+        "scene": DEMO_SCENE,
+        "reconstruct": DEMO_RECONSTRUCT,
+    }
+    done = 0
+    try:
+        rendered = stages.run(
+            "scene_render",
+            labels[0],
+            settings,
+            lambda update: render(render_dir, seed=seed + 1, progress=update),
+            outputs=[render_dir / "scene.json"],
+        )
+        done += 1
+        models = stages.run(
+            "scene_reconstruct",
+            labels[1],
+            settings,
+            lambda update: reconstruct_videos(render_dir, rec_dir, progress=update),
+            outputs=[rec_dir / "reconstruct.json"],
+        )
+        done += 1
+        settings = {**settings, "align": DEMO_ALIGN_METHOD}
+        aligned = stages.run(
+            "scene_align",
+            labels[2],
+            settings,
+            lambda update: align_models(rec_dir, graph, progress=update),
+            outputs=[graph],
+        )
+        done += 1
+        settings = {**settings, "tolerances_cm": list(DEMO_PCK_TOLERANCES_CM)}
+        pck = stages.run(
+            "scene_transfer",
+            labels[3],
+            settings,
+            lambda update: transfer_keypoints(
+                render_dir, rec_dir, graph, transfer_dir, progress=update
+            ),
+            outputs=[transfer_dir / "pck.json"],
+        )
+    except Exception as exc:  # the report says what failed; the other capabilities stand
+        reason = f"{labels[done]} failed: {type(exc).__name__}: {exc}"
+        console.print(f"[yellow]warning:[/yellow] {reason}", highlight=False, soft_wrap=True)
+        for label in labels[done + 1 :]:
+            stages.skip(label, "an earlier 3D stage failed")
+        return {"skipped": reason}
+    overlay = pck.get("overlay")  # a file name in transfer_dir/overlays, relative to out:
+    if overlay:
+        overlay = safe_join(transfer_dir / "overlays", overlay).relative_to(out).as_posix()
+    return {"render": rendered, **models, "graph": aligned, "pck": pck, "overlay": overlay}

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from instructvid.cli.main import app
 from instructvid.demo import DEMO_METHODS, DEMO_PCK_TOLERANCES_CM, DEMO_SCENE, DEMO_SPLITS
 from instructvid.demo.config import DEMO_GROUNDING_QUERIES
-from instructvid.demo.run import RUN_PAGES
+from instructvid.demo.pages import RUN_PAGES
 from instructvid.io.crosstask import CrossTaskData
 
 REPORTS = ("report.html", "report.md")

@@ -317,6 +317,32 @@ def test_localize_run_with_actionness_file_and_model(tmp_path: Path) -> None:
     assert payload["actionness"] == f"model {model.parent}"
 
 
+def test_run_actionness_source_tells_a_model_from_a_folder(tmp_path: Path) -> None:
+    """`steps run --actionness`: a model scores features (S = w·x), a folder is passed on,
+    anything else is a clear error naming the path."""
+    import numpy as np
+
+    from instructvid.cli.steps.actionness import actionness_source
+
+    rng = np.random.default_rng(3)
+    w = rng.normal(size=5)
+    model = _actionness_model(tmp_path / "act" / "model.pt", w)
+    x = rng.normal(size=(12, 5))
+    for given in (model, model.parent):
+        score = actionness_source(given)
+        assert callable(score)
+        assert np.allclose(score(x), x @ w, atol=1e-4)
+    folder = tmp_path / "scores"
+    folder.mkdir()
+    assert actionness_source(folder) == folder
+    with pytest.raises(ValueError, match=r"--actionness: .*missing not found"):
+        actionness_source(tmp_path / "missing")
+    other = tmp_path / "s.npy"
+    np.save(other, np.zeros(3))
+    with pytest.raises(ValueError, match="neither an actionness model"):
+        actionness_source(other)
+
+
 def test_benchmark_actionness_and_step_score_flags(tmp_path: Path) -> None:
     import numpy as np
 

@@ -18,6 +18,8 @@ from instructvid.cli.actionness.options import (
     CLIP_OPT,
     CROSSTASK_OPT,
     SEED_OPT,
+    check_one_dataset,
+    open_eval_set,
 )
 from instructvid.cli.stop import stop_cleanly
 from instructvid.progress import console, progress_bar
@@ -78,11 +80,9 @@ def evaluate(
     )
     from instructvid.actionness.eval.outside import drop_outside as _drop_outside
     from instructvid.actionness.eval.outside import outside_note
-    from instructvid.actionness.eval.sets import coin_eval_set, crosstask_eval_set
     from instructvid.actionness.model_io import load_model
 
-    if (annotations is None) == (crosstask is None):
-        raise typer.BadParameter("give exactly one of --annotations and --crosstask")
+    check_one_dataset(annotations, crosstask)
     names = [b.strip() for b in baselines.split(",") if b.strip()]
     if not (names or scores or proposal_files or model):
         raise typer.BadParameter(
@@ -95,11 +95,7 @@ def evaluate(
             KeyError,
         ),
     ):
-        es = (
-            coin_eval_set(annotations, subset=subset, features=features)
-            if annotations is not None
-            else crosstask_eval_set(crosstask, seed=seed, features=features)
-        )
+        es = open_eval_set(annotations, crosstask, subset=subset, seed=seed, features=features)
         sources = baseline_sources(
             [n for n in names if n not in ("prior", "supervised")], seed=seed
         )

@@ -1,13 +1,21 @@
 """Options shared by the ``instructvid actionness`` commands.
 
 The feature folder, the dataset (``--annotations`` or ``--crosstask``), ``--seed``,
-``--device`` and ``--clip-seconds``; :func:`comma_floats` (a comma-separated list of numbers, or
-a usage error naming the option). Commands stop on bad input through :mod:`instructvid.cli.stop`.
+``--device`` and ``--clip-seconds``; :func:`check_one_dataset` (exactly one of the two datasets)
+and :func:`open_eval_set` (the evaluated videos of the one given); :func:`comma_floats` (a
+comma-separated list of numbers, or a usage error naming the option). Commands stop on bad
+input through :mod:`instructvid.cli.stop`.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import typer
+
+if TYPE_CHECKING:
+    from instructvid.actionness.eval.sets import EvalSet
 
 __all__ = [
     "ANNOTATIONS_OPT",
@@ -16,7 +24,9 @@ __all__ = [
     "DEVICE_OPT",
     "FEATURES_OPT",
     "SEED_OPT",
+    "check_one_dataset",
     "comma_floats",
+    "open_eval_set",
 ]
 
 FEATURES_OPT = typer.Option(
@@ -47,3 +57,28 @@ def comma_floats(text: str, what: str) -> list[float]:
         raise typer.BadParameter(
             f"expected comma-separated numbers, got {text!r}", param_hint=what
         ) from None
+
+
+def check_one_dataset(annotations: Path | None, crosstask: Path | None) -> None:
+    """A usage error unless exactly one of ``--annotations`` and ``--crosstask`` is given."""
+    if (annotations is None) == (crosstask is None):
+        raise typer.BadParameter("give exactly one of --annotations and --crosstask")
+
+
+def open_eval_set(
+    annotations: Path | None,
+    crosstask: Path | None,
+    *,
+    subset: str,
+    seed: int,
+    features: Path | None,
+) -> EvalSet:
+    """The evaluated videos: ``subset`` of the ``--annotations`` file, or the test part of the
+    seeded random split of the ``--crosstask`` DATA (one of the two is given; see
+    :func:`check_one_dataset`); ``features``: their per-second feature folder, if any."""
+    from instructvid.actionness.eval.sets import coin_eval_set, crosstask_eval_set
+
+    if annotations is not None:
+        return coin_eval_set(annotations, subset=subset, features=features)
+    assert crosstask is not None
+    return crosstask_eval_set(crosstask, seed=seed, features=features)

@@ -18,7 +18,9 @@ from instructvid.cli.actionness.options import (
     DEVICE_OPT,
     FEATURES_OPT,
     SEED_OPT,
+    check_one_dataset,
     comma_floats,
+    open_eval_set,
 )
 from instructvid.cli.stop import stop_cleanly
 from instructvid.progress import console, progress_bar
@@ -58,12 +60,10 @@ def sweep(
 ) -> None:
     """Ablations of range d and clips M (thesis Fig. 4.4): one model per value; resumable."""
     from instructvid.actionness.config import TrainConfig
-    from instructvid.actionness.eval.sets import coin_eval_set, crosstask_eval_set
     from instructvid.actionness.sweep import run_sweep
     from instructvid.actionness.video_selection import training_selection
 
-    if (annotations is None) == (crosstask is None):
-        raise typer.BadParameter("give exactly one of --annotations and --crosstask")
+    check_one_dataset(annotations, crosstask)
     with stop_cleanly("sweep", also=(FileNotFoundError,)):
         d_values = [int(x) for x in comma_floats(ranges, "--ranges")]
         m_values = [int(x) for x in comma_floats(clips_list, "--clips-list")]
@@ -79,11 +79,7 @@ def sweep(
         sel = training_selection(
             features, annotations=annotations, crosstask=crosstask, eval_subset=subset, seed=seed
         )
-        es = (
-            coin_eval_set(annotations, subset=subset, features=features)
-            if annotations is not None
-            else crosstask_eval_set(crosstask, seed=seed, features=features)
-        )
+        es = open_eval_set(annotations, crosstask, subset=subset, seed=seed, features=features)
         with progress_bar("sweep runs") as update:
             summary = run_sweep(
                 sel.features,

@@ -1,8 +1,9 @@
-"""The ``--actionness`` plumbing of ``steps benchmark`` and ``steps localize`` (eq. 4.4).
+"""The ``--actionness`` plumbing of ``steps benchmark``, ``steps localize`` and ``steps run`` (eq. 4.4).
 
 Their shared options, telling an actionness model from a folder of score arrays, and turning
-either into what the step library takes: a scoring function (:func:`actionness_scorer`) or
-:class:`~instructvid.steps.benchmark.actionness.ActionnessSettings` (:func:`actionness_settings`). The
+either into what the step library takes: a scoring function (:func:`actionness_scorer`),
+:class:`~instructvid.steps.benchmark.actionness.ActionnessSettings` (:func:`actionness_settings`)
+or the source of ``steps run`` (:func:`actionness_source`). The
 actionness library loads and runs the model; ``steps`` itself only sees per-second arrays.
 """
 
@@ -25,6 +26,7 @@ __all__ = [
     "STANDARDIZE_OPT",
     "actionness_scorer",
     "actionness_settings",
+    "actionness_source",
     "is_actionness_model",
 ]
 
@@ -103,3 +105,22 @@ def actionness_settings(
         return ActionnessSettings(source, alpha=alpha, standardize=standardize)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--alpha") from None
+
+
+def actionness_source(path: Path) -> Callable[[np.ndarray], np.ndarray] | Path:
+    """What ``steps run --actionness PATH`` hands the pipeline: the scoring function of an
+    actionness model, or the folder of ``<video_id>.npy`` arrays itself.
+
+    Raises:
+        ValueError: ``path`` is missing, or neither kind.
+    """
+    if not path.exists():
+        raise ValueError(f"--actionness: {path} not found")
+    if is_actionness_model(path):
+        return actionness_scorer(path)[0]
+    if path.is_dir():
+        return path
+    raise ValueError(
+        f"--actionness: {path} is neither an actionness model (RUN folder or model.pt) nor a "
+        "folder of <video_id>.npy arrays"
+    )

@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from instructvid.cli.steps.options import open_dataset
+from instructvid.cli.steps.options import RELEASE_OPT, open_dataset
 from instructvid.cli.stop import fail, stop_cleanly
 from instructvid.progress import console, progress_bar
 
@@ -24,7 +24,6 @@ SUBTITLES_OPT = typer.Option(
     "--subtitles",
     help="Folder of <vid>.vtt / .srt / .json subtitle files, or one HowTo100M caption JSON.",
 )
-RELEASE_OPT = typer.Option(None, "--release", help="Override DATA/crosstask_release.")
 FEATURES_OPT = typer.Option(
     None, "--features", help="Override DATA/crosstask_features (read for video lengths)."
 )

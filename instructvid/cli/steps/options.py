@@ -1,6 +1,7 @@
 """Options shared by the ``instructvid steps`` commands, and how they become library settings.
 
-The DATA argument and its path overrides, :func:`open_dataset`, and the training flags of
+The DATA argument and its path overrides, :func:`open_dataset`, ``--n-train`` (``train``,
+``tune``, ``transfer``) and ``--seed`` (``train``, ``tune``), and the training flags of
 ``train``, ``benchmark``, ``tune`` and ``transfer``: a command decorated with
 :func:`training_options` declares one parameter ``training: TrainingFlags`` and gets the flags
 (``--related/--no-related`` … ``--exact-a14``) in its place, in its ``--help`` as before;
@@ -31,7 +32,9 @@ __all__ = [
     "CONSTRAINTS_OPT",
     "DATA_ARG",
     "FEATURES_OPT",
+    "N_TRAIN_OPT",
     "RELEASE_OPT",
+    "SEED_OPT",
     "TRAINING_OPTS",
     "TrainingFlags",
     "open_dataset",
@@ -48,6 +51,9 @@ DATA_ARG = typer.Argument(
 RELEASE_OPT = typer.Option(None, "--release", help="Override DATA/crosstask_release.")
 FEATURES_OPT = typer.Option(None, "--features", help="Override DATA/crosstask_features.")
 CONSTRAINTS_OPT = typer.Option(None, "--constraints", help="Override DATA/crosstask_constraints.")
+# The split of train, tune (and transfer: --n-train); benchmark's help speaks of the thesis's.
+N_TRAIN_OPT = typer.Option(30, "--n-train", help="Training videos per primary task.")
+SEED_OPT = typer.Option(0, "--seed", help="Seed of the split and of training.")
 
 # Training options shared by train, benchmark, tune and transfer.
 RELATED_OPT = typer.Option(

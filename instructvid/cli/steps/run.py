@@ -14,6 +14,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
+from instructvid.cli.steps.actionness import actionness_source
 from instructvid.cli.steps.options import DEVICE_OPT
 from instructvid.progress import console, progress_bar
 
@@ -106,7 +107,7 @@ def run(
             ray_address=ray_address,
             device=device,
         )
-        source = _actionness_source(actionness) if actionness is not None else None
+        source = actionness_source(actionness) if actionness is not None else None
         try:
             result = run_pipeline(
                 videos,
@@ -134,22 +135,6 @@ def run(
     )
     if strict and result.n_skipped:
         raise typer.Exit(1)
-
-
-def _actionness_source(path: Path):
-    """A scoring function of an actionness model, or the folder of arrays."""
-    from instructvid.cli.steps.actionness import actionness_scorer, is_actionness_model
-
-    if not path.exists():
-        raise ValueError(f"--actionness: {path} not found")
-    if is_actionness_model(path):
-        return actionness_scorer(path)[0]
-    if path.is_dir():
-        return path
-    raise ValueError(
-        f"--actionness: {path} is neither an actionness model (RUN folder or model.pt) nor a "
-        "folder of <video_id>.npy arrays"
-    )
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -14,7 +14,9 @@ from instructvid.cli.steps.options import (
     CONSTRAINTS_OPT,
     DATA_ARG,
     FEATURES_OPT,
+    N_TRAIN_OPT,
     RELEASE_OPT,
+    SEED_OPT,
     TRAINING_OPTS,
     TrainingFlags,
     open_dataset,
@@ -36,8 +38,8 @@ def train(
     supervised: bool = typer.Option(
         False, "--supervised", help="Train on the ground truth instead (the supervised topline)."
     ),
-    n_train: int = typer.Option(30, "--n-train", help="Training videos per primary task."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the split and of training."),
+    n_train: int = N_TRAIN_OPT,
+    seed: int = SEED_OPT,
     training: TrainingFlags = TRAINING_OPTS,
     cache_mb: float = typer.Option(
         1024,
