@@ -5,11 +5,14 @@ traceback: :class:`ValueError`, which every reader's ``FormatError`` is) and end
 interruption prints one line saying that the same command resumes and ends with exit 130.
 ``raise fail(exc)`` is the same exit 2 for an error caught by hand. A command whose library
 reports a user's mistake with another exception too (a missing file, a failed input of a batch)
-names those types: ``with stop_cleanly("reconstruct", also=(FileNotFoundError,)):``.
+names those types: ``with stop_cleanly("reconstruct", also=(FileNotFoundError,)):``. A path
+the file system refuses (a folder under a file, no permission, a full disk) is the user's too:
+exit 2 naming the path and the reason.
 """
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -27,6 +30,16 @@ def fail(exc: Exception | str) -> typer.Exit:
     return typer.Exit(2)
 
 
+#: What the file system says about a path the user gave, not a fault of the program.
+_PATH_ERRORS = (NotADirectoryError, IsADirectoryError, PermissionError, FileExistsError)
+
+
+def _path_message(exc: OSError) -> str:
+    """``out.txt/x: Not a directory`` — the path and the reason, without errno's brackets."""
+    reason = exc.strerror or type(exc).__name__
+    return f"{exc.filename}: {reason}" if exc.filename else reason
+
+
 @contextmanager
 def stop_cleanly(what: str = "", *, also: tuple[type[Exception], ...] = ()) -> Iterator[None]:
     """Bad input ends with exit 2 and its message; Ctrl-C with exit 130 and how to resume.
@@ -40,6 +53,10 @@ def stop_cleanly(what: str = "", *, also: tuple[type[Exception], ...] = ()) -> I
         yield
     except (ValueError, *also) as exc:
         raise fail(exc) from None
+    except OSError as exc:
+        if isinstance(exc, _PATH_ERRORS) or exc.errno in (errno.ENOSPC, errno.EROFS):
+            raise fail(_path_message(exc)) from None
+        raise
     except KeyboardInterrupt:
         label = command_path() or what or "the command"
         console.print(

@@ -90,3 +90,19 @@ def test_the_synthetic_scene_is_written_by_synth_scene_only() -> None:
     assert runner.invoke(app, ["synth", "scene", "--help"]).exit_code == 0
     gone = runner.invoke(app, ["scene", "synth", "--help"])
     assert gone.exit_code == 2 and "No such command" in gone.output
+
+
+@pytest.mark.parametrize("command", ["videos", "grounding", "crosstask", "scene"])
+def test_an_output_folder_under_a_file_is_a_clean_stop(tmp_path: Path, command: str) -> None:
+    """``--out afile.txt/x``: exit 2 naming the path the file system refused, no traceback."""
+    (tmp_path / "afile.txt").write_text("not a folder\n")
+    _assert_clean_stop(
+        ["synth", command, "--out", str(tmp_path / "afile.txt" / "x")],
+        "afile.txt",
+        "Not a directory",
+    )
+
+
+def test_other_os_errors_are_not_dressed_as_user_errors() -> None:
+    with pytest.raises(ConnectionResetError), stop_cleanly("work"):
+        raise ConnectionResetError("a fault of the program or the network, with its traceback")
