@@ -140,7 +140,14 @@ def parallel_map(
                             progress(done, total)
             except BaseException:  # Ctrl-C (or a failing callback): stop the workers now
                 kill_processes(getattr(pool, "_processes", {}).values())
+                manager = getattr(pool, "_executor_manager_thread", None)
                 pool.shutdown(wait=False, cancel_futures=True)
+                # The pool's manager thread closes its wake-up pipe when it sees the killed
+                # workers; Python's exit hook writes to that pipe, so both racing at exit is an
+                # "OSError: Bad file descriptor" traceback. Let it finish first (it only notices
+                # dead processes: well under a second; bounded below the hard stop's grace).
+                if manager is not None and manager.is_alive():
+                    manager.join(timeout=1.5)
                 raise
             pool.shutdown()
     if errors:

@@ -40,3 +40,31 @@ def test_ray_executor_on_a_local_instance():
             parallel_map(_square, [3], executor="ray")
     finally:
         ray.shutdown()
+
+
+def _slow(x: int) -> int:
+    import time
+
+    time.sleep(30 if x else 0)
+    return x
+
+
+def test_an_interrupted_pool_is_wound_down_before_returning():
+    """Ctrl-C in the parent (here: its progress callback raising KeyboardInterrupt when the
+    first item is done): the workers are killed and the pool's manager thread has ended when the
+    exception leaves ``parallel_map`` — at exit, Python's hook would otherwise race it over a
+    pipe (a "Bad file descriptor" traceback after the Ctrl-C line)."""
+    import threading
+    import time
+
+    def interrupt(done: float, total: float) -> None:
+        if done >= 1:
+            raise KeyboardInterrupt
+
+    before = set(threading.enumerate())
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        parallel_map(_slow, [0, 1, 1], workers=2, progress=interrupt)
+    assert time.monotonic() - start < 20  # the sleeping workers were killed, not waited for
+    left = [t for t in set(threading.enumerate()) - before if t.is_alive()]
+    assert not left, left
