@@ -27,6 +27,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -209,7 +210,12 @@ class CrossTaskFeatures:
         self.batch = self.i3d.batch
         self.max_joint_rate = float(max_joint_rate)
         self.dim = int(self.i3d.dim + self.resnet.dim + self.audio.dim)
-        self.weights_sha256 = self.files.sha256()
+
+    @cached_property
+    def weights_sha256(self) -> str:
+        """The manifest's hash of the weights folder (see the module docstring); computed when
+        first asked (the stage asks once, its workers never)."""
+        return self.files.sha256()
 
     def visual_rows(self, source: PathLike, fps: float = 1.0):
         """(T, I3D dim + ResNet dim) float32 of ``source`` and its decoder (``duration``,

@@ -242,3 +242,24 @@ def test_clips_and_frames_match_two_separate_decoders(ms, fps, clip):
     for (c, f), wc, wf in zip(got, want_clips, want_frames, strict=False):
         np.testing.assert_array_equal(c, wc)
         np.testing.assert_array_equal(f, wf)
+
+
+def test_cli_runs_the_slot_and_refuses_an_incomplete_folder(folder, tmp_path, audio, stamps):
+    from typer.testing import CliRunner
+
+    from instructvid.cli.main import app
+
+    clips.timed(tmp_path / "in" / "silent.mp4", [i / 10 for i in range(25)])
+    args = ["video", "features", str(tmp_path / "in"), "--out", str(tmp_path / "out"),
+            "--extractor", "crosstask", "--workers", "1", "--device", "cpu"]  # fmt: skip
+    result = CliRunner().invoke(app, [*args, "--weights", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert np.load(tmp_path / "out" / "silent.npy").shape == (3, 21)
+    assert "no audio stream" in result.output
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    result = CliRunner().invoke(
+        app, [*args, "--weights", str(partial), "--out", str(tmp_path / "o2")]
+    )
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "weights files for crosstask missing" in " ".join(result.output.split())
