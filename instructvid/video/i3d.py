@@ -291,7 +291,9 @@ class I3DFeatures:
         self.device = resolve_device(device)
         self.model = build_i3d(load_state_dict(self.weights, WHAT), self.weights).to(self.device)
         self.dim = int(self.model.dim)
-        self.batch = max(1, min(int(batch), 4))  # a 16-frame clip's activations: ~0.4 GB
+        self.batch = max(
+            1, min(int(batch), 4)
+        )  # a row is 16 frames of 224 × 224: keep batches small
 
     def __call__(self, clips: np.ndarray) -> np.ndarray:
         """(N, T, H, W, 3) uint8 clips → (N, ``dim``) float32 (frames resized to 224 × 224)."""
