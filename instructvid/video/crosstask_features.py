@@ -26,15 +26,21 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from instructvid.types import PathLike
 from instructvid.video.rows_info import RowsInfo
 from instructvid.video.weights import WeightsError, file_sha256
+
+if TYPE_CHECKING:
+    from instructvid.video.features import FeatureExtractor
+    from instructvid.video.stream import RateDecoder
 
 __all__ = [
     "WEIGHT_FILES",
@@ -131,7 +137,9 @@ def _audio_model(files: CrossTaskWeights, device: str, batch: int):
     return VGGishAudio(files.vggish, pca=files.vggish_pca, device=device, batch=max(1, batch))
 
 
-def visual_items(clip_model, source: PathLike, fps: float, max_joint_rate: float):
+def visual_items(
+    clip_model: FeatureExtractor, source: PathLike, fps: float, max_joint_rate: float
+) -> tuple[Iterator[tuple[np.ndarray, np.ndarray]], RateDecoder]:
     """``(clip, frame)`` of every row of ``source`` (a generator: decoding happens as it is
     read), and the clip decoder, which says what it found once the items are read."""
     from instructvid.video.batches import clip_windows, clips_and_frames, joint_rate
@@ -150,14 +158,14 @@ def visual_items(clip_model, source: PathLike, fps: float, max_joint_rate: float
 
 
 def visual_rows(
-    clip_model,
-    frame_model,
+    clip_model: FeatureExtractor,
+    frame_model: FeatureExtractor,
     source: PathLike,
     fps: float = 1.0,
     *,
     batch: int = 4,
     max_joint_rate: float = 480.0,
-):
+) -> tuple[np.ndarray, RateDecoder]:
     """Rows ``clip_model(clip of row t) ‖ frame_model(frame of row t)`` of ``source``: (T,
     D_clip + D_frame) float32, and the decoder (``duration``, ``truncated``, ``warning``).
 
@@ -217,7 +225,7 @@ class CrossTaskFeatures:
         first asked (the stage asks once, its workers never)."""
         return self.files.sha256()
 
-    def visual_rows(self, source: PathLike, fps: float = 1.0):
+    def visual_rows(self, source: PathLike, fps: float = 1.0) -> tuple[np.ndarray, RateDecoder]:
         """(T, I3D dim + ResNet dim) float32 of ``source`` and its decoder (``duration``,
         ``truncated``, ``warning``): :func:`visual_rows` with this slot's networks."""
         return visual_rows(
