@@ -35,11 +35,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from instructvid.types import PathLike
-from instructvid.video.rows_info import RowsInfo
+from instructvid.video.extractor_types import FeatureExtractor, RowsInfo
 from instructvid.video.weights import WeightsError, file_sha256
 
 if TYPE_CHECKING:
-    from instructvid.video.features import FeatureExtractor
     from instructvid.video.stream import RateDecoder
 
 __all__ = [

@@ -31,14 +31,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from instructvid.runtime import thread_budget
 from instructvid.types import PathLike
+from instructvid.video.extractor_types import FeatureExtractor, RowsInfo, VideoExtractor
 from instructvid.video.nets import check_frames
-from instructvid.video.rows_info import RowsInfo
 from instructvid.video.weights import WeightsError, fit_state_dict, load_state_dict
 
 __all__ = [
@@ -51,30 +50,6 @@ __all__ = [
     "check_frames",
     "make_extractor",
 ]
-
-
-@runtime_checkable
-class FeatureExtractor(Protocol):
-    """uint8 RGB frames (N, H, W, 3) → float32 features (N, ``dim``)."""
-
-    name: str
-    dim: int
-    input_size: tuple[int, int]  # (width, height) in pixels
-    weights: Path | None
-
-    def __call__(self, frames: np.ndarray) -> np.ndarray: ...
-
-
-@runtime_checkable
-class VideoExtractor(Protocol):
-    """A whole video file → float32 rows (T, ``dim``) at ``fps`` rows per second, and what
-    reading it found (:class:`RowsInfo`)."""
-
-    name: str
-    dim: int
-    weights: Path | None
-
-    def video_rows(self, source: PathLike, fps: float) -> tuple[np.ndarray, RowsInfo]: ...
 
 
 class TinyExtractor:

@@ -20,7 +20,11 @@ from instructvid.video import i3d, resnet  # noqa: E402
 from instructvid.video.batches import clip_windows, clips_and_frames, joint_rate  # noqa: E402
 from instructvid.video.crosstask_features import CrossTaskFeatures, find_weights  # noqa: E402
 from instructvid.video.extract import extract_features  # noqa: E402
-from instructvid.video.features import make_extractor  # noqa: E402
+from instructvid.video.features import (  # noqa: E402
+    FeatureExtractor,
+    VideoExtractor,
+    make_extractor,
+)
 from instructvid.video.stream import rows_for_times  # noqa: E402
 from instructvid.video.weights import WeightsError, file_sha256  # noqa: E402
 from tests.video import clips  # noqa: E402
@@ -203,6 +207,7 @@ def test_one_decoding_pass_gives_the_rows_of_two(folder, tmp_path, audio, stamps
 def test_visual_columns_are_the_two_networks_features(folder, tmp_path, audio):
     clips.timed(tmp_path / "in" / "clip.mp4", [i / 10 for i in range(22)])
     ext = make_extractor("crosstask", weights=folder, device="cpu")
+    assert isinstance(ext, VideoExtractor) and not isinstance(ext, FeatureExtractor)
     assert ext.dim == 64 + 128 + AUDIO_DIM and ext.batch == 4
     values, info = ext.video_rows(tmp_path / "in" / "clip.mp4", 1.0)
     assert values.shape == (3, ext.dim) and np.isfinite(values).all()
