@@ -109,10 +109,13 @@ def features(
     extractor: str = typer.Option(
         "efficientnet-lite0",
         "--extractor",
-        help="efficientnet-lite0 | tiny | milnce-s3d (needs --weights).",
+        help="efficientnet-lite0 | tiny | milnce-s3d | i3d | resnet152 (need --weights) | "
+        "crosstask (--weights DIR: I3D + ResNet-152 + VGGish files).",
     ),
     weights: Path | None = typer.Option(
-        None, "--weights", help="Weights file of the extractor (default: the packaged ones)."
+        None,
+        "--weights",
+        help="Weights file of the extractor (default: the packaged ones); a folder for crosstask.",
     ),
     fps: float = _FPS,
     batch: int = typer.Option(32, "--batch", help="Frames per forward pass."),

@@ -6,9 +6,11 @@ Output folder ``DIR``::
                          (at --fps r: row k = time k / r s)
     DIR/manifest.json    {"extractor", "dim", "fps", "weights_sha256",
                           "videos": {"<stem>": {"rows", "duration", "source", "seconds"
-                                                [, "truncated": true]}}}
+                                                [, "truncated": true] [, "no_audio": true]}}}
                          (cues also write "cue"; "seconds" = wall-clock seconds spent on the video,
-                         "duration" = the video's length in seconds, "source" = the input path)
+                         "duration" = the video's length in seconds, "source" = the input path;
+                         "no_audio": the crosstask extractor found no audio stream, its audio
+                         columns are zeros)
     DIR/problems.json    [{"video": "<stem>", "reason": "…"}] — present, maybe empty
 
 A video's ``<stem>`` is its file name without the extension; it must be a valid id
@@ -110,8 +112,12 @@ def _model(job: _Job):
 
 
 def _features(job: _Job, extractor) -> tuple[np.ndarray, object]:
-    """(T, D) features of one video: decoding (a thread) overlaps the model."""
+    """(T, D) features of one video: decoding (a thread) overlaps the model. A whole-video
+    extractor (``video_rows``) reads the file itself."""
     from instructvid.video.stream import RateDecoder
+
+    if callable(getattr(extractor, "video_rows", None)):
+        return extractor.video_rows(job.source, job.fps)
 
     size = tuple(extractor.input_size)
     clip_frames = getattr(extractor, "clip_frames", None)
@@ -146,6 +152,7 @@ def _run_job(job: _Job) -> dict:
         }
         if info.truncated:
             entry["truncated"] = True
+        entry.update(getattr(info, "flags", None) or {})
         atomic_save_npy(safe_join(job.out, f"{job.stem}.npy"), values)
         entry["seconds"] = round(time.perf_counter() - start, 3)
         atomic_write_json(safe_join(job.out, ENTRIES, f"{job.stem}.json"), entry)
@@ -339,7 +346,8 @@ def extract_features(
         "extractor": model.name,
         "dim": int(model.dim),
         "fps": float(fps),
-        "weights_sha256": file_sha256(model.weights) if model.weights is not None else None,
+        "weights_sha256": getattr(model, "weights_sha256", None)
+        or (file_sha256(model.weights) if model.weights is not None else None),
     }
     _CACHE[("features", extractor, None if weights is None else str(weights), device, batch)] = (
         model

@@ -14,6 +14,15 @@ Every extractor follows one protocol (:class:`FeatureExtractor`): ``name``, ``di
   ``(x − 127) / 128``.
 - ``tiny``: weight-free, 128-d: colour histograms, a 4 × 4 grid of mean colours and of edge
   energy, through a fixed random projection (seed 0). For fast tests and smoke runs.
+- ``milnce-s3d``, ``i3d`` (clip models: they also declare ``clip_frames`` and ``clip_rate`` and
+  take clips (N, T, H, W, 3)) and ``resnet152``: the papers' networks, user weights
+  (:mod:`~instructvid.video.s3d`, :mod:`~instructvid.video.i3d`, :mod:`~instructvid.video.resnet`).
+
+A second form, :class:`VideoExtractor`, reads a whole video file itself (``video_rows(source,
+fps) -> (values (T, D), info)``): for features that need more than frames, e.g. ``crosstask``
+(I3D ‖ ResNet-152 ‖ VGGish audio, :mod:`~instructvid.video.crosstask_features`). Its ``info``
+has ``duration`` (s), ``truncated``, ``warning`` (or ``None``) and ``flags`` (extra manifest
+fields of the video). An extractor whose ``weights`` is a folder states ``weights_sha256``.
 
 Weights are never downloaded: a missing or wrong weights file is a ``ValueError`` naming it.
 """
@@ -22,42 +31,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from instructvid.runtime import thread_budget
 from instructvid.types import PathLike
+from instructvid.video.extractor_types import FeatureExtractor, RowsInfo, VideoExtractor
+from instructvid.video.nets import check_frames
 from instructvid.video.weights import WeightsError, fit_state_dict, load_state_dict
 
 __all__ = [
     "EXTRACTORS",
     "EfficientNetLite0",
     "FeatureExtractor",
+    "RowsInfo",
     "TinyExtractor",
+    "VideoExtractor",
     "check_frames",
     "make_extractor",
 ]
-
-
-@runtime_checkable
-class FeatureExtractor(Protocol):
-    """uint8 RGB frames (N, H, W, 3) → float32 features (N, ``dim``)."""
-
-    name: str
-    dim: int
-    input_size: tuple[int, int]  # (width, height) in pixels
-    weights: Path | None
-
-    def __call__(self, frames: np.ndarray) -> np.ndarray: ...
-
-
-def check_frames(frames: np.ndarray) -> np.ndarray:
-    """``frames`` as a uint8 (N, H, W, 3) array, or a ValueError saying what was expected."""
-    arr = np.asarray(frames)
-    if arr.ndim != 4 or arr.shape[-1] != 3 or arr.dtype != np.uint8:
-        raise ValueError(f"expected uint8 RGB frames (N, H, W, 3), got {arr.dtype} {arr.shape}")
-    return arr
 
 
 class TinyExtractor:
@@ -191,17 +183,38 @@ def _milnce(weights, device, batch):
     return MilNceS3D(weights, device=device, batch=batch)
 
 
+def _i3d(weights, device, batch):
+    from instructvid.video.i3d import I3DFeatures
+
+    return I3DFeatures(weights, device=device, batch=batch)
+
+
+def _resnet152(weights, device, batch):
+    from instructvid.video.resnet import ResNetFeatures
+
+    return ResNetFeatures(weights, device=device, batch=batch)
+
+
+def _crosstask(weights, device, batch):
+    from instructvid.video.crosstask_features import CrossTaskFeatures
+
+    return CrossTaskFeatures(weights, device=device, batch=batch)
+
+
 #: name → builder(weights, device, batch): the extractors ``--extractor`` accepts.
-EXTRACTORS: dict[str, Callable[..., FeatureExtractor]] = {
+EXTRACTORS: dict[str, Callable[..., FeatureExtractor | VideoExtractor]] = {
     "efficientnet-lite0": _lite0,
     "tiny": _tiny,
     "milnce-s3d": _milnce,
+    "i3d": _i3d,
+    "resnet152": _resnet152,
+    "crosstask": _crosstask,
 }
 
 
 def make_extractor(
     name: str, *, weights: PathLike | None = None, device: str = "auto", batch: int = 32
-) -> FeatureExtractor:
+) -> FeatureExtractor | VideoExtractor:
     """The extractor called ``name`` (a key of :data:`EXTRACTORS`), weights loaded."""
     if name not in EXTRACTORS:
         raise ValueError(f"unknown extractor {name!r}; choose one of {', '.join(EXTRACTORS)}")
