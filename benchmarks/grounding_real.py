@@ -1,0 +1,202 @@
+"""The real route of the grounding experiments (``grounding_experiments.py --sfm real``).
+
+Per seed: a synthetic grounding world; per scene ``scene reconstruct`` of its videos (frames
+sampled from the MP4s, COLMAP SfM per video) and ``scene align``; then ``scene ground`` (centre
+points, MiniLM fine-tuned: the default configuration) on the real folders and on the world's
+oracle folders, both evaluated with the ground-truth cameras. Wall and CPU seconds of each stage
+(CPU = this process's threads + the reconstruction's worker processes).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import time
+from pathlib import Path
+
+import numpy as np
+
+from instructvid.scene.align import AlignConf, align
+from instructvid.scene.ground_eval import evaluate
+from instructvid.scene.ground_model import TrainConf
+from instructvid.scene.ground_run import ground
+from instructvid.scene.reconstruct import reconstruct
+from instructvid.scene.sfm import ReconstructConf
+from instructvid.synth.grounding import generate_grounding
+
+
+def _cpu() -> float:
+    """CPU seconds of this process (all threads) and of its finished children."""
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + kids.ru_utime + kids.ru_stime
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.times: dict[str, list[float]] = {}
+
+    def __call__(self, name: str, fn, *args, **kwargs):
+        t0, c0 = time.perf_counter(), _cpu()
+        out = fn(*args, **kwargs)
+        wall, cpu = time.perf_counter() - t0, _cpu() - c0
+        old = self.times.get(name, [0.0, 0.0])
+        self.times[name] = [old[0] + wall, old[1] + cpu]
+        return out
+
+
+def sfm_scene(scene_dir: Path, out: Path, seed: int, workers: int, clock: _Clock) -> dict:
+    """``scene reconstruct`` of the scene's videos into ``out``, ``scene align`` to
+    ``out/graph.json``; what was registered and aligned."""
+    videos = sorted((scene_dir / "videos").glob("*.mp4"))
+    report = clock(
+        "reconstruct", reconstruct, videos, out, ReconstructConf(seed=seed), workers=workers
+    )
+    graph_path = clock("align", align, out, out / "graph.json", AlignConf(seed=seed))
+    inputs = json.loads(report.read_text())["inputs"]
+    graph = json.loads(graph_path.read_text())
+    connected = set(graph["to_reference"])
+    return {
+        "videos": len(videos),
+        "videos_with_model": sum(1 for s in inputs.values() if s["models"]),
+        "videos_connected": len({m.split("/")[0] for m in connected}),
+        "models": sum(len(s["models"]) for s in inputs.values()),
+        "models_connected": len(connected),
+        "sampled_frames": sum(s["frames"] for s in inputs.values()),
+        "registered_frames": sum(s["registered_images"] for s in inputs.values()),
+        "registered_connected": sum(
+            m["images"] for s in inputs.values() for m in s["models"] if m["id"] in connected
+        ),
+        "points": sum(s["points3D"] for s in inputs.values()),
+        "edges": len(graph["edges"]),
+        "reference": graph["reference"],
+    }
+
+
+def _ground_eval(scenes: list[Path], world: Path, run: Path, seed: int, clock: _Clock) -> dict:
+    summary = clock("ground", ground, scenes, world, run, train=TrainConf(seed=seed))
+    pck = json.loads(
+        clock(
+            "evaluate",
+            evaluate,
+            run,
+            world / "objects.json",
+            world / "queries.csv",
+            run / "eval",
+            gt_cameras=world,
+        ).read_text()
+    )
+    total = json.loads(summary.read_text())["total"]
+    return {
+        "pairs": total["training_pairs"],
+        "counts": total,
+        "mean": pck["mean"],
+        "chance": pck["chance"]["mean"],
+        "per_class": pck["per_class"],
+        "curve": pck["curve"],
+        "cameras": pck.get("cameras", {}),
+    }
+
+
+def run_real(
+    out: Path, seeds: list[int], worlds: str, threads: int, workers: int, world_settings: dict
+) -> None:
+    """Run the real and the oracle route on each seed's world; write results and a summary."""
+    from instructvid.runtime import limit_torch_threads
+
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"results-{'-'.join(map(str, seeds))}.json"
+    results = json.loads(path.read_text()) if path.exists() else {}
+    with limit_torch_threads(threads):
+        for seed in seeds:
+            key = f"seed {seed}"
+            if key in results:
+                continue
+            clock = _Clock()
+            world = Path(f"{worlds}-real{seed}")
+            clock("world", generate_grounding, world, seed=seed, **world_settings)
+            scene_dirs = sorted(p for p in world.glob("car_*") if (p / "videos").is_dir())
+            sfm = {}
+            real_dirs = []
+            for scene_dir in scene_dirs:
+                target = out / "sfm" / f"s{seed}" / scene_dir.name
+                sfm[scene_dir.name] = sfm_scene(scene_dir, target, seed, workers, clock)
+                real_dirs.append(target)
+                print(f"seed {seed} {scene_dir.name}: {sfm[scene_dir.name]}", flush=True)
+            real = _ground_eval(real_dirs, world, out / "runs" / f"s{seed}" / "real", seed, clock)
+            t_real = dict(clock.times)
+            oracle = _ground_eval(
+                [d / "recon" for d in scene_dirs],
+                world,
+                out / "runs" / f"s{seed}" / "oracle",
+                seed,
+                _Clock(),
+            )
+            results[key] = {
+                "seed": seed,
+                "world": world_settings,
+                "sfm": sfm,
+                "real": real,
+                "oracle": oracle,
+                "seconds": t_real,
+            }
+            print(
+                f"{key}: PCK@30 real {real['mean']:.3f} (chance {real['chance']:.3f}, "
+                f"{real['pairs']} pairs), oracle {oracle['mean']:.3f} (chance "
+                f"{oracle['chance']:.3f}, {oracle['pairs']} pairs); seconds {t_real}",
+                flush=True,
+            )
+            path.write_text(json.dumps(results, indent=1))
+    merged: dict = {}
+    for other in sorted(out.glob("results-*.json")):
+        merged.update(json.loads(other.read_text()))
+    (out / "summary.md").write_text(summary_md(merged))
+
+
+def summary_md(results: dict) -> str:
+    """Markdown tables: PCK per seed (real, oracle, chance), the SfM per scene, the times."""
+    rows = sorted(results.values(), key=lambda r: r["seed"])
+    lines = [
+        "| seed | PCK@30 real | chance (real model) | pairs | PCK@30 oracle | chance (oracle) | pairs |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        a, b = r["real"], r["oracle"]
+        lines.append(
+            f"| {r['seed']} | {a['mean']:.2f} | {a['chance']:.2f} | {a['pairs']} | "
+            f"{b['mean']:.2f} | {b['chance']:.2f} | {b['pairs']} |"
+        )
+    if rows:
+
+        def ms(route: str, key: str) -> str:
+            v = [r[route][key] for r in rows]
+            return f"{np.mean(v):.2f} ± {np.std(v):.2f}"
+
+        lines.append(
+            f"| mean ± std | {ms('real', 'mean')} | {ms('real', 'chance')} | | "
+            f"{ms('oracle', 'mean')} | {ms('oracle', 'chance')} | |"
+        )
+    lines += [
+        "",
+        "| seed | scene | videos with a model / connected / all | registered frames (connected) / sampled "
+        "| 3D points | edges | camera residual RMS / median / max (cm) | fit on |",
+        "|---:|---|---|---|---:|---:|---|---|",
+    ]
+    for r in rows:
+        for scene, s in r["sfm"].items():
+            cam = r["real"]["cameras"].get(scene, {})
+            res = (
+                f"{cam['rms_cm']:.1f} / {cam['median_cm']:.1f} / {cam['max_cm']:.1f}"
+                if cam
+                else "–"
+            )
+            lines.append(
+                f"| {r['seed']} | {scene} | {s['videos_with_model']} / {s['videos_connected']} / "
+                f"{s['videos']} | {s['registered_frames']} ({s['registered_connected']}) / "
+                f"{s['sampled_frames']} | {s['points']} | {s['edges']} | {res} | "
+                f"{cam.get('fit_on', '–')} |"
+            )
+    lines += ["", "| seed | stage | wall (s) | CPU (s) |", "|---:|---|---:|---:|"]
+    for r in rows:
+        for stage, (wall, cpu) in r["seconds"].items():
+            lines.append(f"| {r['seed']} | {stage} | {wall:.0f} | {cpu:.0f} |")
+    return "\n".join(lines) + "\n"
