@@ -10,7 +10,7 @@ Worlds are generated (``instructvid synth grounding`` defaults) unless ``PREFIX<
 
 ``--sfm real`` grounds through the real pipeline instead of the oracle reconstructions: every
 scene's videos go through ``scene reconstruct`` (frames sampled from the videos) and ``scene
-align``, then the default configuration (centre, MiniLM fine-tuned) is trained and evaluated with
+align``, then centre points with MiniLM frozen (``grounding_real.TRAIN``) are trained and evaluated with
 the ground-truth cameras; the oracle route runs on the same world for comparison. Worlds are
 ``synth grounding --sfm-ready`` ones (see ``REAL_WORLD``) under ``PREFIX-real<seed>``. Writes
 ``OUT/real/results-<seeds>.json`` and ``OUT/real/summary.md`` (per seed: PCK@30 real / oracle /
