@@ -118,7 +118,8 @@ def camera_fit(run: Path, scene: str, gt_cameras: Path) -> tuple[Similarity, dic
         S and ``{"fit_on": "reference" | "all", "frames": matched frames, "unmatched": frames
         without a true camera, "rms_cm", "median_cm", "max_cm": distances between S(true centre)
         and the registered centre over all matched frames, in cm (true metres), "per_video":
-        {video: {"frames", "rms_cm"}}}``.
+        {video: {"frames", "rms_cm"}}, "per_model": {model id: {"frames", "rms_cm"}}}`` (a
+        misaligned model shows as a large ``rms_cm``).
     """
     path = safe_join(gt_cameras, scene, "cameras.json")
     try:
@@ -130,7 +131,7 @@ def camera_fit(run: Path, scene: str, gt_cameras: Path) -> tuple[Similarity, dic
         ) from None
     ours = json.loads((run / "scenes" / scene / "cameras.json").read_text(encoding="utf-8"))
     reference = ours.get("reference")
-    rows = []  # (video, is reference, true centre, registered centre)
+    rows = []  # (video, is reference, true centre, registered centre, model)
     unmatched = 0
     for f in ours["frames"]:
         video, t = f["video"], f["time"]
@@ -143,7 +144,8 @@ def camera_fit(run: Path, scene: str, gt_cameras: Path) -> tuple[Similarity, dic
             continue
         g = truth[video]["frames"][j]
         rot, trans = np.asarray(g["R"], np.float64), np.asarray(g["t"], np.float64)
-        rows.append((video, f.get("model") == reference, -rot.T @ trans, np.asarray(f["centre"])))
+        model = f.get("model")
+        rows.append((video, model == reference, -rot.T @ trans, np.asarray(f["centre"]), model))
     src = np.asarray([r[2] for r in rows]).reshape(-1, 3)
     dst = np.asarray([r[3] for r in rows]).reshape(-1, 3)
     on_ref = np.array([r[1] for r in rows], bool)
@@ -168,6 +170,13 @@ def camera_fit(run: Path, scene: str, gt_cameras: Path) -> tuple[Similarity, dic
             "frames": int(sel.sum()),
             "rms_cm": float(np.sqrt(np.mean(err_cm[sel] ** 2))),
         }
+    per_model = {}
+    for model in sorted({r[4] for r in rows if r[4] is not None}):
+        sel = np.array([r[4] == model for r in rows])
+        per_model[model] = {
+            "frames": int(sel.sum()),
+            "rms_cm": float(np.sqrt(np.mean(err_cm[sel] ** 2))),
+        }
     return sim, {
         "fit_on": fit_on,
         "frames": len(rows),
@@ -176,6 +185,7 @@ def camera_fit(run: Path, scene: str, gt_cameras: Path) -> tuple[Similarity, dic
         "median_cm": float(np.median(err_cm)),
         "max_cm": float(err_cm.max()),
         "per_video": per_video,
+        "per_model": per_model,
     }
 
 

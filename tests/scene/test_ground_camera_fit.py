@@ -80,6 +80,8 @@ def test_fit_on_the_reference_is_exact_and_residuals_show_a_misaligned_video(
     assert fit["per_video"]["car_0_v00"]["rms_cm"] == pytest.approx(0.0, abs=1e-4)
     assert fit["per_video"]["car_0_v01"]["rms_cm"] == pytest.approx(shift_cm, rel=1e-6)
     assert fit["max_cm"] == pytest.approx(shift_cm, rel=1e-6)
+    assert fit["per_model"]["car_0_v01/0"]["rms_cm"] == pytest.approx(shift_cm, rel=1e-6)
+    assert fit["per_model"]["car_0_v00/0"]["frames"] == 6
 
 
 def test_without_model_names_every_frame_is_fitted(tmp_path):
