@@ -2,10 +2,19 @@
 encoder mode, all videos vs one video per scene, evaluated beside thesis Fig. 5.7 / Table 5.1.
 
     python benchmarks/grounding_experiments.py OUT [--seeds 0 1 2] [--worlds PREFIX]
+    python benchmarks/grounding_experiments.py OUT --sfm real [--seeds 0 1 2] [--workers 2]
 
 Writes ``OUT/results-<seeds>.json`` (per configuration and seed: PCK at 30 cm, class average, per-class
 PCK, curves) and ``OUT/grounding_pck.png`` (curves averaged over the seeds, with chance).
 Worlds are generated (``instructvid synth grounding`` defaults) unless ``PREFIX<seed>`` exists.
+
+``--sfm real`` grounds through the real pipeline instead of the oracle reconstructions: every
+scene's videos go through ``scene reconstruct`` (frames sampled from the videos) and ``scene
+align``, then centre points with MiniLM frozen (``grounding_real.TRAIN``) are trained and evaluated with
+the ground-truth cameras; the oracle route runs on the same world for comparison. Worlds are
+``synth grounding --sfm-ready`` ones (see ``REAL_WORLD``) under ``PREFIX-real<seed>``. Writes
+``OUT/real/results-<seeds>.json`` and ``OUT/real/summary.md`` (per seed: PCK@30 real / oracle /
+chance, registered frames and videos, camera residuals, wall and CPU seconds of each stage).
 """
 
 from __future__ import annotations
@@ -22,7 +31,10 @@ from instructvid.scene.ground_eval import THRESHOLDS_CM, evaluate
 from instructvid.scene.ground_model import TrainConf
 from instructvid.scene.ground_run import ground
 from instructvid.scene.grounding import GroundConf
-from instructvid.synth.grounding import generate_grounding
+from instructvid.synth.grounding import SFM_READY, generate_grounding
+
+#: The world of the real route (``synth grounding --sfm-ready``); see docs/scene.md.
+REAL_WORLD: dict = dict(SFM_READY)
 
 CONFIGS: dict[str, dict] = {
     "centre, MiniLM fine-tuned": {},
@@ -40,7 +52,14 @@ def main() -> None:
     ap.add_argument("--worlds", default="/tmp/gw_s")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--plot-only", action="store_true", help="Merge OUT/results*.json and plot.")
+    ap.add_argument("--sfm", choices=["oracle", "real"], default="oracle")
+    ap.add_argument("--workers", type=int, default=2, help="Parallel videos of scene reconstruct.")
     args = ap.parse_args()
+    if args.sfm == "real":
+        from grounding_real import run_real
+
+        run_real(args.out / "real", args.seeds, args.worlds, args.threads, args.workers, REAL_WORLD)
+        return
     results: dict[str, dict] = {}
     path = args.out / f"results-{'-'.join(map(str, args.seeds))}.json"
     if path.exists():

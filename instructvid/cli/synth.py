@@ -80,14 +80,27 @@ def grounding(
     recon: bool = typer.Option(
         True, "--recon/--no-recon", help="Also write oracle reconstructions (SCENE/recon/)."
     ),
+    sfm_ready: bool = typer.Option(
+        False,
+        "--sfm-ready",
+        help="Larger textured frames (256 x 192, solid texture) that 'scene reconstruct' can "
+        "reconstruct; the default small frames are for the oracle reconstructions.",
+    ),
 ) -> None:
     """Write a 3D grounding world: scenes with named parts, videos dwelling on them, noisy WebVTT
     narration, hand cues, ground-truth cameras, objects.json and held-out queries.csv."""
-    from instructvid.synth.grounding import generate_grounding
+    from instructvid.synth.grounding import SFM_READY, generate_grounding
 
+    extra = SFM_READY if sfm_ready else {}
     with stop_cleanly("synth grounding"), progress_bar("synth grounding") as update:
         path = generate_grounding(
-            out, seed=seed, scenes=scenes, videos=videos, write_recon=recon, progress=update
+            out,
+            seed=seed,
+            scenes=scenes,
+            videos=videos,
+            write_recon=recon,
+            progress=update,
+            **extra,
         )
     console.print(
         f"wrote [bold]{path.parent}[/bold] (objects.json, queries.csv, one folder per scene)"

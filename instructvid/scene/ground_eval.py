@@ -30,7 +30,14 @@ from instructvid.metrics.pck import chance_pck_curve, pck_curve
 from instructvid.scene.similarity import DegenerateError, Similarity, umeyama
 from instructvid.types import PathLike
 
-__all__ = ["THESIS_TABLE_51", "evaluate", "read_objects", "read_queries", "world_to_reference"]
+__all__ = [
+    "THESIS_TABLE_51",
+    "camera_fit",
+    "evaluate",
+    "read_objects",
+    "read_queries",
+    "world_to_reference",
+]
 
 THRESHOLDS_CM: list[float] = [float(t) for t in range(1, 101)]
 AT_CM = 30.0
@@ -95,42 +102,104 @@ def read_queries(path: PathLike) -> list[tuple[str, str, str]]:
     return out
 
 
-def world_to_reference(run: Path, scene: str, gt_cameras: Path) -> Similarity:
-    """x_ref = S(x_world) fitted by Umeyama on the registered frames' centres (matched by video and
-    time to the ground-truth cameras of ``gt_cameras/<scene>/cameras.json``)."""
+def camera_fit(run: Path, scene: str, gt_cameras: Path) -> tuple[Similarity, dict]:
+    """x_ref = S(x_world) and how well the registered cameras agree with the ground truth.
+
+    The registered frames of the run (``RUN/scenes/<scene>/cameras.json``; centres in the
+    reference frame) are matched by video and time (within 1 ms; frames sampled by ``scene
+    reconstruct`` are named after their time) to the true cameras of
+    ``gt_cameras/<scene>/cameras.json``. S is fitted by Umeyama on the centres of the
+    **reference model's** frames (the frame the objects are expressed in: an error of another
+    model's alignment then costs grounding accuracy instead of bending the fit), or of all frames
+    when the reference has fewer than 3 matched frames, a degenerate layout, or the run does not
+    record each frame's model.
+
+    Returns:
+        S and ``{"fit_on": "reference" | "all", "frames": matched frames, "unmatched": frames
+        without a true camera, "rms_cm", "median_cm", "max_cm": distances between S(true centre)
+        and the registered centre over all matched frames, in cm (true metres), "per_video":
+        {video: {"frames", "rms_cm"}}, "per_model": {model id: {"frames", "rms_cm"}}}`` (a
+        misaligned model shows as a large ``rms_cm``).
+    """
     path = safe_join(gt_cameras, scene, "cameras.json")
     try:
         truth = json.loads(path.read_text(encoding="utf-8"))["videos"]
-    except (OSError, ValueError, KeyError) as exc:
+        times = {v: np.array([g["time"] for g in info["frames"]]) for v, info in truth.items()}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         raise FormatError(
             path, f"expected ground-truth cameras {{'videos': ...}} ({exc})"
         ) from None
     ours = json.loads((run / "scenes" / scene / "cameras.json").read_text(encoding="utf-8"))
-    src, dst = [], []
+    reference = ours.get("reference")
+    rows = []  # (video, is reference, true centre, registered centre, model)
+    unmatched = 0
     for f in ours["frames"]:
         video, t = f["video"], f["time"]
-        if t is None or video not in truth:
+        if t is None or video not in truth or not len(times[video]):
+            unmatched += 1
             continue
-        frames = truth[video]["frames"]
-        times = np.array([g["time"] for g in frames])
-        j = int(np.argmin(np.abs(times - t)))
-        if abs(times[j] - t) > 1e-3:
+        j = int(np.argmin(np.abs(times[video] - t)))
+        if abs(times[video][j] - t) > 1e-3:
+            unmatched += 1
             continue
-        rot, trans = np.asarray(frames[j]["R"]), np.asarray(frames[j]["t"])
-        src.append(-rot.T @ trans)
-        dst.append(f["centre"])
-    try:
-        return umeyama(np.asarray(src).reshape(-1, 3), np.asarray(dst).reshape(-1, 3))
-    except DegenerateError as exc:
-        raise ValueError(f"{path}: cannot fit the world → reference similarity ({exc})") from None
+        g = truth[video]["frames"][j]
+        rot, trans = np.asarray(g["R"], np.float64), np.asarray(g["t"], np.float64)
+        model = f.get("model")
+        rows.append((video, model == reference, -rot.T @ trans, np.asarray(f["centre"]), model))
+    src = np.asarray([r[2] for r in rows]).reshape(-1, 3)
+    dst = np.asarray([r[3] for r in rows]).reshape(-1, 3)
+    on_ref = np.array([r[1] for r in rows], bool)
+    sim, fit_on = None, "all"
+    if on_ref.sum() >= 3:
+        try:
+            sim, fit_on = umeyama(src[on_ref], dst[on_ref]), "reference"
+        except DegenerateError:
+            sim = None
+    if sim is None:
+        try:
+            sim = umeyama(src, dst)
+        except DegenerateError as exc:
+            raise ValueError(
+                f"{path}: cannot fit the world → reference similarity ({exc})"
+            ) from None
+    err_cm = np.linalg.norm(sim(src) - dst, axis=1) * 100.0 / sim.scale
+    per_video = {}
+    for video in sorted({r[0] for r in rows}):
+        sel = np.array([r[0] == video for r in rows])
+        per_video[video] = {
+            "frames": int(sel.sum()),
+            "rms_cm": float(np.sqrt(np.mean(err_cm[sel] ** 2))),
+        }
+    per_model = {}
+    for model in sorted({r[4] for r in rows if r[4] is not None}):
+        sel = np.array([r[4] == model for r in rows])
+        per_model[model] = {
+            "frames": int(sel.sum()),
+            "rms_cm": float(np.sqrt(np.mean(err_cm[sel] ** 2))),
+        }
+    return sim, {
+        "fit_on": fit_on,
+        "frames": len(rows),
+        "unmatched": unmatched,
+        "rms_cm": float(np.sqrt(np.mean(err_cm**2))),
+        "median_cm": float(np.median(err_cm)),
+        "max_cm": float(err_cm.max()),
+        "per_video": per_video,
+        "per_model": per_model,
+    }
+
+
+def world_to_reference(run: Path, scene: str, gt_cameras: Path) -> Similarity:
+    """x_ref = S(x_world), see :func:`camera_fit`."""
+    return camera_fit(run, scene, gt_cameras)[0]
 
 
 def _errors(run: Path, objects, queries, gt_cameras, device: str):
-    """Per query: (scene, object, error in cm, chance curve (T,))."""
+    """Per query: (scene, object, error in cm, chance curve (T,)); per scene the camera fit."""
     from instructvid.scene.ground_run import load_run
 
     summary, model, voxels = load_run(run, device=device)
-    rows = []
+    rows, fits = [], {}
     for scene in sorted({q[0] for q in queries}):
         if scene not in summary["scenes"]:
             raise ValueError(
@@ -139,7 +208,7 @@ def _errors(run: Path, objects, queries, gt_cameras, device: str):
         if scene not in objects:
             raise ValueError(f"no objects of scene {scene!r} in the objects file")
         if gt_cameras is not None:
-            sim = world_to_reference(run, scene, Path(gt_cameras))
+            sim, fits[scene] = camera_fit(run, scene, Path(gt_cameras))
             to_cm = 100.0 / sim.scale  # reference units → cm
             obj_ref = {o: sim(p) for o, p in objects[scene].items()}
         else:
@@ -157,7 +226,7 @@ def _errors(run: Path, objects, queries, gt_cameras, device: str):
             err = float(np.linalg.norm(c - obj_ref[obj])) * to_cm
             chance = chance_pck_curve(common * to_cm, obj_ref[obj] * to_cm, THRESHOLDS_CM)
             rows.append((scene, obj, err, chance))
-    return summary, rows
+    return summary, rows, fits
 
 
 def _summarise(summary: dict, rows) -> dict:
@@ -258,11 +327,13 @@ def evaluate(
 
     run, out = Path(run), Path(out)
     objs, qs = read_objects(objects), read_queries(queries)
-    summary, rows = _errors(run, objs, qs, gt_cameras, device)
+    summary, rows, fits = _errors(run, objs, qs, gt_cameras, device)
     result = _summarise(summary, rows)
+    if fits:
+        result["cameras"] = fits
     curves = {result["method"]: result["curve"]}
     for other in also or []:
-        s2, r2 = _errors(Path(other), objs, qs, gt_cameras, device)
+        s2, r2, _fits = _errors(Path(other), objs, qs, gt_cameras, device)
         label = s2["method"]
         while label in curves:
             label += " "

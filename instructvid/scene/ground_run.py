@@ -270,7 +270,14 @@ def _write_scene(
         {
             "reference": scene.reference,
             "frames": [
-                {"video": v, "time": t, "centre": c.tolist()} for v, t, c in scene.camera_centres()
+                {
+                    "video": m.video,
+                    "model": m.model_id,
+                    "time": f.time,
+                    "centre": m.to_ref(-f.R.T @ f.t).tolist(),
+                }
+                for m in scene.models
+                for f in m.frames
             ],
             "to_reference": {
                 m.model_id: {"video": m.video, **m.to_ref.to_json()} for m in scene.models

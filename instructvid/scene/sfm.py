@@ -152,19 +152,39 @@ confs: dict[str, ReconstructConf] = {
 }
 
 
-def select_models(recs, min_images: int, min_points: int) -> tuple[list, list[dict]]:
+def _registered_names(rec) -> set[str]:
+    """Names of the images with a pose in a model (empty if the model does not list them)."""
+    images = getattr(rec, "images", None)
+    if images is None:
+        return set()
+    return {im.name for im in images.values() if im.has_pose}
+
+
+def select_models(
+    recs, min_images: int, min_points: int, *, max_shared: float = 0.5
+) -> tuple[list, list[dict]]:
     """Kept models, largest first, and the dropped ones as ``{"images", "points"}``.
 
     A model is kept when it has at least ``min_images`` registered images and at least
-    ``min_points`` 3D points (a model with registered images but no points cannot be aligned).
+    ``min_points`` 3D points (a model with registered images but no points cannot be aligned),
+    and when at most ``max_shared`` of its images are already registered in a larger kept model:
+    COLMAP's mapper can register a frame again in a later model, and such a second model of
+    the same frames adds nothing but the risk of a wrong one (dropped with ``"duplicate": true``).
     """
     ordered = sorted(recs, key=lambda r: (r.num_reg_images(), r.num_points3D()), reverse=True)
     kept, dropped = [], []
+    held: set[str] = set()
     for r in ordered:
+        entry = {"images": r.num_reg_images(), "points": r.num_points3D()}
         if r.num_reg_images() >= min_images and r.num_points3D() >= min_points:
+            names = _registered_names(r)
+            if names and len(names & held) > max_shared * len(names):
+                dropped.append({**entry, "duplicate": True})
+                continue
             kept.append(r)
+            held |= names
         else:
-            dropped.append({"images": r.num_reg_images(), "points": r.num_points3D()})
+            dropped.append(entry)
     return kept, dropped
 
 

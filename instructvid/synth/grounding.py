@@ -43,10 +43,10 @@ import numpy as np
 from instructvid.io.atomic import atomic_open, atomic_save_npy, atomic_write_json, atomic_write_text
 from instructvid.synth.grounding_recon import write_oracle_reconstruction
 from instructvid.synth.scene import _box, _cylinder, _plane, look_at
-from instructvid.synth.splat import render_points, sample_surface
+from instructvid.synth.splat import render_points, sample_surface, solid_noise
 from instructvid.types import PathLike, ProgressCallback
 
-__all__ = ["OBJECTS", "GroundingSpec", "generate_grounding"]
+__all__ = ["OBJECTS", "SFM_READY", "GroundingSpec", "generate_grounding"]
 
 #: The six objects of thesis Table 5.1.
 OBJECTS: tuple[str, ...] = (
@@ -160,6 +160,10 @@ class GroundingSpec:
     registered_every_s: float = 0.5
     registered_drop: float = 0.2
     point_noise_m: float = 0.003
+    # contrast of a solid (3D) texture on every surface, 0 = none: flat part colours with
+    # per-sample noise only (the default); > 0 gives view-consistent blobs that SIFT can match
+    texture: float = 0.0
+    splat: int = 2  # pixels per surface sample (square)
     seed: int = 0
 
     def check(self) -> None:
@@ -169,6 +173,20 @@ class GroundingSpec:
             raise ValueError(f"objects_per_task must be in 1..{len(OBJECTS)}")
         if self.width < 32 or self.height < 24 or self.width % 2 or self.height % 2:
             raise ValueError("frames must be at least 32 x 24 pixels, with even sides")
+        if self.texture < 0 or self.splat < 1 or self.surface_points < 100:
+            raise ValueError("texture must be >= 0, splat >= 1 pixel, surface_points >= 100")
+
+
+#: Settings of a world whose videos ``scene reconstruct`` can reconstruct (``synth grounding
+#: --sfm-ready``): the default 128 × 96 frames of flat-coloured splats give SIFT too little (a
+#: video of seed 0 falls apart into 4 small models); 256 × 192 frames of 120,000 samples with a
+#: solid texture register every sampled frame (docs/scene.md).
+SFM_READY: dict[str, float | int] = {
+    "width": 256,
+    "height": 192,
+    "surface_points": 120_000,
+    "texture": 0.6,
+}
 
 
 def _layout(
@@ -198,9 +216,18 @@ def _layout(
 
 
 def _surface(
-    centres: dict[str, tuple[float, float]], n: int, rng: np.random.Generator
+    centres: dict[str, tuple[float, float]],
+    n: int,
+    rng: np.random.Generator,
+    *,
+    texture: float = 0.0,
+    texture_seed: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Surface samples (n, 3) of the bay and their colours (n, 3) uint8."""
+    """Surface samples (n, 3) of the bay and their colours (n, 3) uint8.
+
+    Each sample has its part's colour times a per-sample shade in [0.75, 1.15]; with ``texture``
+    > 0 also times ``1 + texture · solid_noise(position)`` (:func:`~instructvid.synth.splat.solid_noise`,
+    seeded by ``texture_seed``), and the per-sample shade is damped to [0.87, 1.07]."""
     meshes = {
         "floor": (
             _plane(
@@ -238,6 +265,9 @@ def _surface(
         m = max(50, int(n * weight * areas[name] / total / 2.5))
         p = sample_surface(rows, m, rng)
         shade = rng.uniform(0.75, 1.15, (m, 1))
+        if texture > 0:
+            solid = np.clip(1.0 + texture * solid_noise(p, texture_seed), 0.1, 2.5)
+            shade = solid[:, None] * (0.5 * shade + 0.475)
         pts.append(p)
         cols.append(
             np.clip(np.asarray(colour, np.float64)[None, :] * shade, 0, 255).astype(np.uint8)
@@ -403,6 +433,8 @@ def generate_grounding(
     settings = {**asdict(spec), "recon": write_recon}
     if done.exists():
         old = json.loads(done.read_text(encoding="utf-8")).get("settings")
+        if isinstance(old, dict):  # settings added later count with their defaults
+            old = {**asdict(GroundingSpec()), **old}
         if old != settings:
             raise ValueError(
                 f"{out} already holds a grounding world made with other settings; use another folder"
@@ -417,7 +449,13 @@ def generate_grounding(
         scene = f"car_{s}"
         rng = np.random.default_rng(np.random.SeedSequence([spec.seed, 13, s]))
         centres, objects = _layout(rng)
-        surface, colours = _surface(centres, spec.surface_points, rng)
+        surface, colours = _surface(
+            centres,
+            spec.surface_points,
+            rng,
+            texture=spec.texture,
+            texture_seed=int(np.random.SeedSequence([spec.seed, 15, s]).generate_state(1)[0]),
+        )
         objects_json[scene] = {o: [round(float(x), 6) for x in p] for o, p in objects.items()}
         tasks = [list(rng.permutation(OBJECTS)[: spec.objects_per_task]) for _ in range(3)]
         cameras_json: dict[str, dict] = {}
@@ -438,6 +476,7 @@ def generate_grounding(
                     np.asarray(f["t"]),
                     spec.width,
                     spec.height,
+                    splat=spec.splat,
                 )
                 for f in frames
             ]

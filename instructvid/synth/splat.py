@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["render_points", "sample_surface"]
+__all__ = ["render_points", "sample_surface", "solid_noise"]
 
 
 def sample_surface(rows: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -26,6 +26,56 @@ def sample_surface(rows: np.ndarray, n: int, rng: np.random.Generator) -> np.nda
     a, b = np.where(flip, 1 - a, a), np.where(flip, 1 - b, b)
     t = tri[pick]
     return t[:, 0] + a[:, None] * (t[:, 1] - t[:, 0]) + b[:, None] * (t[:, 2] - t[:, 0])
+
+
+def _lattice(ix: np.ndarray, iy: np.ndarray, iz: np.ndarray, seed: int) -> np.ndarray:
+    """A value in [0, 1) per integer lattice point (hashed: the same point, the same value)."""
+    h = (
+        ix.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        ^ iy.astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
+        ^ iz.astype(np.uint64) * np.uint64(0x165667B19E3779F9)
+        ^ np.uint64(seed & 0xFFFFFFFF) * np.uint64(0x27D4EB2F165667C5)
+    )
+    for shift, mult in ((31, 0xBF58476D1CE4E5B9), (27, 0x94D049BB133111EB)):
+        h = (h ^ (h >> np.uint64(shift))) * np.uint64(mult)
+    h ^= h >> np.uint64(31)
+    return (h >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
+def solid_noise(
+    points: np.ndarray, seed: int, *, cells_m: tuple[float, ...] = (0.06, 0.03, 0.015)
+) -> np.ndarray:
+    """A solid texture: multi-octave value noise (N,) in [-1, 1] at (N, 3) ``points`` (metres).
+
+    Every octave interpolates hashed lattice values (cell sizes ``cells_m``, smoothstep
+    trilinear), so the value is a function of the 3D position alone: a surface point looks the
+    same from every viewpoint, and neighbouring points vary smoothly (blobs and edges that local
+    features can find again in another view). Deterministic in ``seed``.
+    """
+    with np.errstate(over="ignore"):
+        p = np.asarray(points, np.float64)
+        total, weight = np.zeros(len(p)), 0.0
+        for octave, cell in enumerate(cells_m):
+            q = p / cell + 0.37 * (octave + 1)  # shifted so that octaves' lattices differ
+            i0 = np.floor(q).astype(np.int64)
+            f = q - i0
+            f = f * f * (3 - 2 * f)
+            acc = np.zeros(len(p))
+            for dx in (0, 1):
+                for dy in (0, 1):
+                    for dz in (0, 1):
+                        w = (
+                            (f[:, 0] if dx else 1 - f[:, 0])
+                            * (f[:, 1] if dy else 1 - f[:, 1])
+                            * (f[:, 2] if dz else 1 - f[:, 2])
+                        )
+                        acc += w * _lattice(
+                            i0[:, 0] + dx, i0[:, 1] + dy, i0[:, 2] + dz, seed + 7919 * octave
+                        )
+            amp = 0.6**octave
+            total += amp * (2 * acc - 1)
+            weight += amp
+    return total / weight
 
 
 def render_points(

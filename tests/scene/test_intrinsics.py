@@ -198,6 +198,30 @@ def test_select_models_drops_models_without_points():
     ]
 
 
+def test_select_models_drops_a_second_model_of_the_same_frames():
+    """COLMAP registered the 10 frames of a 10-frame model again in a later model of the same
+    video (the grounding world, seed 0, car_2_v00), and that second model was placed metres off."""
+
+    def rec(frames, points=100):
+        images = {
+            i: SimpleNamespace(name=f"t{f:06.1f}.jpg", has_pose=True) for i, f in enumerate(frames)
+        }
+        images[99] = SimpleNamespace(name="unregistered.jpg", has_pose=False)
+        return SimpleNamespace(
+            num_reg_images=lambda: len(frames), num_points3D=lambda: points, images=images
+        )
+
+    first, again, other, half = (
+        rec(range(23)),
+        rec(range(10)),
+        rec(range(30, 37)),
+        rec([*range(3), *range(40, 43)]),
+    )
+    kept, dropped = select_models([again, other, first, half], 5, 15)
+    assert kept == [first, other, half]  # half of half's frames are new: kept
+    assert dropped == [{"images": 10, "points": 100, "duplicate": True}]
+
+
 def test_zero_point_model_is_not_written_nor_a_graph_node(video, tmp_path, monkeypatch):
     """COLMAP can return a model with registered images but no 3D point: it must be dropped."""
     from instructvid.scene.align import align

@@ -7,6 +7,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from instructvid.scene.grounding import (
     GroundConf,
@@ -16,6 +18,7 @@ from instructvid.scene.grounding import (
     read_segments,
 )
 from instructvid.synth.grounding import OBJECTS, generate_grounding
+from instructvid.synth.splat import solid_noise
 
 SMALL = dict(
     scenes=1, videos=2, objects_per_task=3, fps=2.0, width=64, height=48, surface_points=6000
@@ -84,3 +87,33 @@ def test_centre_pairs_land_near_the_dwelled_objects(world):
             world_point = to_ref.inverse()(np.asarray(p.point))
             errors.append(np.linalg.norm(world_point - objects[dwell[0]["object"]]))
     assert len(errors) >= 2 and np.mean(np.asarray(errors) < 0.15) >= 0.75
+
+
+def test_world_written_before_the_texture_settings_is_resumed(world, tmp_path):
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(world, old)
+    data = json.loads((old / "world.json").read_text())
+    for key in ("texture", "splat"):  # a world.json written before these settings existed
+        data["settings"].pop(key)
+    (old / "world.json").write_text(json.dumps(data))
+    assert generate_grounding(old, seed=1, **SMALL) == old / "world.json"  # skipped, no error
+    with pytest.raises(ValueError, match="other settings"):
+        generate_grounding(old, seed=1, texture=0.5, **SMALL)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), n=st.integers(1, 40))
+def test_solid_texture_depends_on_the_position_alone(seed, n):
+    rng = np.random.default_rng(seed)
+    pts = rng.uniform(-1, 1, (n, 3))
+    values = solid_noise(pts, seed)
+    assert values.shape == (n,) and (np.abs(values) <= 1).all()
+    order = rng.permutation(n)
+    np.testing.assert_array_equal(solid_noise(pts[order], seed), values[order])  # any batch
+    np.testing.assert_array_equal(solid_noise(pts[:1], seed), values[:1])
+    # smooth: 0.1 mm moves it little (the finest cell is 15 mm); another seed is another texture
+    assert np.abs(solid_noise(pts + 1e-4, seed) - values).max() < 0.05
+    many = rng.uniform(-1, 1, (200, 3))
+    assert not np.allclose(solid_noise(many, seed), solid_noise(many, seed + 1))
