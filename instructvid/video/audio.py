@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from instructvid.types import PathLike
-from instructvid.video.decode import VideoDecodeError
+from instructvid.video.decode import PacketReader, VideoDecodeError
 
 __all__ = [
     "EXAMPLE_FRAMES",
@@ -331,22 +331,10 @@ class AudioStream:
             origin = _start_seconds(stream) or 0.0
         resampler = av.AudioResampler(format="fltp", rate=self.rate)
         skip: int | None = None  # samples still to drop (audio before the origin)
-        decoded, bad, stop_reason = 0, 0, None
-        packets = container.demux(stream)
-        while True:
-            try:
-                packet = next(packets)
-            except StopIteration:
-                break
-            except Exception as exc:  # the container ends mid-packet
-                stop_reason = f"reading stopped: {exc}"
-                break
-            try:
-                frames = packet.decode()
-            except Exception as exc:  # a corrupt packet: skip it, keep decoding
-                bad += 1
-                stop_reason = stop_reason or f"undecodable data: {exc}"
-                continue
+        decoded = 0
+        reader = PacketReader(container, stream)
+        for packet in reader.packets():
+            frames = reader.decode(packet)
             for frame in frames:
                 if skip is None:
                     first = float(frame.pts * frame.time_base) if frame.pts is not None else 0.0
@@ -367,9 +355,9 @@ class AudioStream:
                 if len(piece):
                     decoded += len(piece)
                     yield piece
-        elif stop_reason:
-            raise AudioDecodeError(f"{self.path}: no audio could be decoded ({stop_reason})")
-        self._check_end(decoded / self.rate, bad, stop_reason)
+        elif reader.stop_reason:
+            raise AudioDecodeError(f"{self.path}: no audio could be decoded ({reader.stop_reason})")
+        self._check_end(decoded / self.rate, reader.bad, reader.stop_reason)
 
     @staticmethod
     def _mono(frames) -> Iterator[np.ndarray]:

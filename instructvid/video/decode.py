@@ -20,6 +20,7 @@ from instructvid.types import PathLike
 __all__ = [
     "IMAGE_EXTENSIONS",
     "VIDEO_EXTENSIONS",
+    "PacketReader",
     "VideoDecodeError",
     "VideoInfo",
     "frame_name",
@@ -32,6 +33,39 @@ __all__ = [
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
 VIDEO_EXTENSIONS = (".mp4", ".mkv", ".webm", ".avi", ".mov", ".m4v", ".mpg", ".mpeg", ".ts")
+
+
+class PacketReader:
+    """The packets of one stream and their frames, read past damage: a container that ends
+    mid-packet (a cut file) ends the packets, a corrupt packet decodes to no frame; both are
+    remembered (``stop_reason``: the first, ``bad``: corrupt packets skipped) for the caller's
+    error or warning."""
+
+    def __init__(self, container, stream) -> None:
+        self._container, self._stream = container, stream
+        self.bad = 0
+        self.stop_reason: str | None = None
+
+    def packets(self) -> Iterator:
+        packets = self._container.demux(self._stream)
+        while True:
+            try:
+                packet = next(packets)
+            except StopIteration:
+                return
+            except Exception as exc:  # the container ends mid-packet
+                self.stop_reason = f"reading stopped: {exc}"
+                return
+            yield packet
+
+    def decode(self, packet) -> list:
+        """The frames of ``packet`` (none when it is corrupt: counted, decoding goes on)."""
+        try:
+            return packet.decode()
+        except Exception as exc:
+            self.bad += 1
+            self.stop_reason = self.stop_reason or f"undecodable data: {exc}"
+            return []
 
 
 class VideoDecodeError(ValueError):

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from instructvid.types import PathLike
-from instructvid.video.decode import VideoDecodeError
+from instructvid.video.decode import PacketReader, VideoDecodeError
 
 __all__ = ["RateDecoder", "StreamInfo", "probe", "rows_for_times"]
 
@@ -253,19 +253,11 @@ class RateDecoder:
         start = Fraction(stream.start_time) * base if stream.start_time is not None else 0
         avg = Fraction(stream.average_rate) if stream.average_rate else Fraction(25)
         stated = _stated_duration(container, stream)
-        next_row, n_frames, bad_packets = 0, 0, 0
+        next_row, n_frames = 0, 0
         last = Fraction(0)
         target: tuple[int, int] | None = None
-        stop_reason = None
-        packets = container.demux(stream)
-        while True:
-            try:
-                packet = next(packets)
-            except StopIteration:
-                break
-            except Exception as exc:  # the container ends mid-packet
-                stop_reason = f"reading stopped: {exc}"
-                break
+        reader = PacketReader(container, stream)
+        for packet in reader.packets():
             if packet.pts is not None and base is not None:
                 packet_time = Fraction(packet.pts) * base - start
                 last = max(last, packet_time)
@@ -274,12 +266,7 @@ class RateDecoder:
                     want = "NONREF" if packet_time * self.rate < next_row else "DEFAULT"
                     if codec.skip_frame != want:
                         codec.skip_frame = want
-            try:
-                frames = packet.decode()
-            except Exception as exc:  # a corrupt packet: skip it, keep decoding
-                bad_packets += 1
-                stop_reason = stop_reason or f"undecodable data: {exc}"
-                continue
+            frames = reader.decode(packet)
             for frame in frames:
                 if n_frames == 0:
                     self.rotation = _rotation(frame)
@@ -301,8 +288,10 @@ class RateDecoder:
                     yield row, float(time), image
                 next_row = self.rows = rows.stop
         if n_frames == 0:
-            if stop_reason:
-                raise VideoDecodeError(f"{self.path}: no frame could be decoded ({stop_reason})")
+            if reader.stop_reason:
+                raise VideoDecodeError(
+                    f"{self.path}: no frame could be decoded ({reader.stop_reason})"
+                )
             raise VideoDecodeError(f"{self.path}: zero duration: the video stream holds no frame")
         decoded_end = float(last + 1 / avg)
         # some muxers state less than the frames span (variable frame rate in MP4): trust the frames
@@ -313,7 +302,9 @@ class RateDecoder:
             self.warning = (
                 f"{self.path}: truncated: frames end at {decoded_end:.1f} s of the "
                 f"{stated:.1f} s the file states; the seconds before the cut are kept"
-                + (f" ({stop_reason})" if stop_reason else "")
+                + (f" ({reader.stop_reason})" if reader.stop_reason else "")
             )
-        elif bad_packets:
-            self.warning = f"{self.path}: {bad_packets} undecodable packets skipped ({stop_reason})"
+        elif reader.bad:
+            self.warning = (
+                f"{self.path}: {reader.bad} undecodable packets skipped ({reader.stop_reason})"
+            )
